@@ -1,0 +1,145 @@
+/*
+ * print, delay_print and print_once: the original flagman's demonstration
+ * actions, with its exact stdout text.  Useful to try a configuration out.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flagman/action.h"
+
+struct print {
+	char *message;
+	uint64_t delay_ms;
+};
+
+// One line on stdout, flushed now so it interleaves with children's output.
+static int put_line(struct fm_action *action, const char *line)
+{
+	if (puts(line) == EOF || fflush(stdout) == EOF) {
+		int err = errno;
+		clearerr(stdout);
+		fm_action_log(action, FM_LOG_ERROR, "cannot write to stdout: %s",
+			strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int print_set_up(struct fm_action *action, void *state)
+{
+	(void)state;
+	// A closed stdout must not stop the daemon from serving other actions.
+	put_line(action, "init");
+	return 0;
+}
+
+static int print_run(struct fm_action *action, void *state,
+	const struct fm_run *run)
+{
+	struct print *p = state;
+
+	(void)run;
+	return put_line(action, p->message) < 0 ? FM_RESULT_FAILED : FM_RESULT_OK;
+}
+
+static void print_tear_down(struct fm_action *action, void *state)
+{
+	(void)state;
+	put_line(action, "cleanup");
+}
+
+static int delay_print_run(struct fm_action *action, void *state,
+	const struct fm_run *run)
+{
+	struct print *p = state;
+
+	(void)run;
+	if (put_line(action, p->message) < 0) {
+		return FM_RESULT_FAILED;
+	}
+	fm_action_set_timer(action, p->delay_ms ? p->delay_ms : 1);
+	return FM_RUN_PENDING;
+}
+
+static void delay_print_on_timer(struct fm_action *action, void *state)
+{
+	(void)state;
+	fm_action_done(action, put_line(action, "finished delaying") < 0 ?
+		FM_RESULT_FAILED : FM_RESULT_OK);
+}
+
+static void delay_print_stop(struct fm_action *action, void *state, bool force)
+{
+	(void)state;
+	(void)force;
+	// Nothing to wind down: the wait simply ends, without its last line.
+	fm_action_set_timer(action, 0);
+	fm_action_done(action, FM_RESULT_OK);
+}
+
+static int print_once_run(struct fm_action *action, void *state,
+	const struct fm_run *run)
+{
+	int result = print_run(action, state, run);
+
+	fm_action_close(action, "Only print once");
+	return result;
+}
+
+static const struct fm_arg_spec print_args[] = {
+	{ "message", FM_ARG_STRING, .required = true,
+		.offset = offsetof(struct print, message),
+		.help = "the line to print" },
+	{ 0 },
+};
+
+static const struct fm_arg_spec delay_print_args[] = {
+	{ "message", FM_ARG_STRING, .required = true,
+		.offset = offsetof(struct print, message),
+		.help = "the line to print" },
+	{ "delay", FM_ARG_DURATION, .required = true,
+		.offset = offsetof(struct print, delay_ms),
+		.help = "how long to wait before 'finished delaying'" },
+	{ 0 },
+};
+
+const struct fm_action_type fm_action_print = {
+	.abi = FM_ACTION_ABI,
+	.name = "print",
+	.description = "A simple action that prints messages at the various "
+		"stages of execution: 'init' at set-up, the message at each "
+		"run, 'cleanup' at tear-down.",
+	.args = print_args,
+	.state_size = sizeof(struct print),
+	.set_up = print_set_up,
+	.run = print_run,
+	.tear_down = print_tear_down,
+};
+
+const struct fm_action_type fm_action_delay_print = {
+	.abi = FM_ACTION_ABI,
+	.name = "delay_print",
+	.description = "Like print, but after printing the message waits for "
+		"the delay without blocking other signals, then prints "
+		"'finished delaying'.",
+	.args = delay_print_args,
+	.state_size = sizeof(struct print),
+	.set_up = print_set_up,
+	.run = delay_print_run,
+	.stop = delay_print_stop,
+	.on_timer = delay_print_on_timer,
+	.tear_down = print_tear_down,
+};
+
+const struct fm_action_type fm_action_print_once = {
+	.abi = FM_ACTION_ABI,
+	.name = "print_once",
+	.description = "Like print, but closes itself after the first run.",
+	.args = print_args,
+	.state_size = sizeof(struct print),
+	.set_up = print_set_up,
+	.run = print_once_run,
+	.tear_down = print_tear_down,
+};

@@ -1,0 +1,344 @@
+/*
+ * The command line: options, and actions given as --usr1 ACTION [ARG...],
+ * turned into the same configuration structure the file produces.
+ */
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flagman.h"
+
+void fm_cli_usage(FILE *out)
+{
+	fprintf(out,
+"Usage: flagman [OPTION]... [--SIGNAL ACTION [ARGUMENT]...]...\n"
+"Perform configured actions when signals arrive.\n"
+"\n"
+"  -c, --config FILE       read FILE (default " FM_DEFAULT_CONFIG ")\n"
+"      --no-config         read no configuration file\n"
+"      --hup ACTION [ARG]...   add an action for SIGHUP\n"
+"      --usr1 ACTION [ARG]...  add an action for SIGUSR1\n"
+"      --usr2 ACTION [ARG]...  add an action for SIGUSR2\n"
+"      --on SIGNAL ACTION [ARG]...\n"
+"                          add an action for any trigger signal\n"
+"                          (HUP, USR1, USR2, WINCH, RTMIN+n, RTMAX-n)\n"
+"      --successful-empty  exit 0, not 1, once every action has closed\n"
+"      --overlap MODE      same signal during its own run: queue or drop\n"
+"      --no-systemd        do not notify systemd\n"
+"  -q, --quiet             log errors only (wins over -v)\n"
+"  -v, --verbose           log more: -v info, -vv debug\n"
+"  -l, --list              list the action types and exit\n"
+"  -t, --check             check the configuration and exit (0 or 2)\n"
+"  -T, --dump              print the effective configuration and exit\n"
+"  -V, --version           print the version and exit\n"
+"  -h, --help              print this help and exit\n"
+"\n"
+"Arguments after an action map to its arguments in order (see --list).\n"
+"SIGTERM or SIGINT stops flagman; see flagman(8).\n");
+}
+
+// An option is a token that starts with '-', other than a negative number.
+static bool is_option(const char *tok)
+{
+	return tok[0] == '-' && tok[1] != '\0' &&
+		!isdigit((unsigned char)tok[1]);
+}
+
+static bool set_mode(struct fm_cli *cli, enum fm_mode mode, const char *opt,
+	FILE *err)
+{
+	if (cli->mode != FM_MODE_RUN && cli->mode != mode) {
+		fprintf(err, FM_PROGRAM ": error: %s cannot be combined with "
+			"another of --list, --check, --dump\n", opt);
+		return false;
+	}
+	cli->mode = mode;
+	return true;
+}
+
+static bool add_action(struct fm_cli *cli, int signo, int *i, int argc,
+	char **argv, const char *opt, FILE *err)
+{
+	struct fm_cli_action *grown;
+	int first = *i + 1, end = first;
+
+	if (first >= argc || is_option(argv[first])) {
+		fprintf(err, FM_PROGRAM ": error: %s needs an action name "
+			"(see flagman --list)\n", opt);
+		return false;
+	}
+	while (end < argc && !is_option(argv[end])) {
+		end++;
+	}
+	grown = realloc(cli->actions, (cli->nactions + 1) * sizeof(*grown));
+	if (!grown) {
+		fprintf(err, FM_PROGRAM ": error: out of memory\n");
+		return false;
+	}
+	cli->actions = grown;
+	grown[cli->nactions++] = (struct fm_cli_action){ signo, first,
+		end - first };
+	*i = end - 1;
+	return true;
+}
+
+// Takes the value of "--opt VALUE" or "--opt=VALUE".
+static const char *option_value(const char *opt, const char *attached,
+	int *i, int argc, char **argv, FILE *err)
+{
+	if (attached) {
+		return attached;
+	}
+	if (*i + 1 >= argc) {
+		fprintf(err, FM_PROGRAM ": error: %s needs a value\n", opt);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static bool parse_short(struct fm_cli *cli, int *i, int argc, char **argv,
+	FILE *err)
+{
+	const char *tok = argv[*i];
+
+	for (const char *p = tok + 1; *p; p++) {
+		bool ok = true;
+
+		switch (*p) {
+		case 'q': cli->quiet = true; break;
+		case 'v': cli->verbose++; break;
+		case 'l': ok = set_mode(cli, FM_MODE_LIST, "-l", err); break;
+		case 't': ok = set_mode(cli, FM_MODE_CHECK, "-t", err); break;
+		case 'T': ok = set_mode(cli, FM_MODE_DUMP, "-T", err); break;
+		case 'V': cli->mode = FM_MODE_VERSION; break;
+		case 'h': cli->mode = FM_MODE_HELP; break;
+		case 'c':
+			cli->config_path = option_value("-c", p[1] ? p + 1 : NULL,
+				i, argc, argv, err);
+			cli->config_explicit = true;
+			return cli->config_path != NULL;
+		default:
+			fprintf(err, FM_PROGRAM ": error: unknown option '-%c'\n", *p);
+			ok = false;
+		}
+		if (!ok) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool parse_long(struct fm_cli *cli, int *i, int argc, char **argv,
+	FILE *err)
+{
+	char name[64];
+	const char *tok = argv[*i], *eq = strchr(tok, '='), *val;
+	size_t len = eq ? (size_t)(eq - tok) : strlen(tok);
+	int signo;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), tok);
+	if (eq && strcmp(name, "--config") != 0 && strcmp(name, "--overlap") != 0) {
+		fprintf(err, FM_PROGRAM ": error: %s takes no '=' value\n", name);
+		return false;
+	}
+	if (strcmp(name, "--hup") == 0 || strcmp(name, "--usr1") == 0 ||
+			strcmp(name, "--usr2") == 0) {
+		return add_action(cli, fm_signal_parse(name + 2), i, argc, argv,
+			name, err);
+	}
+	if (strcmp(name, "--on") == 0) {
+		if (*i + 1 >= argc) {
+			fprintf(err, FM_PROGRAM ": error: --on needs a signal name\n");
+			return false;
+		}
+		signo = fm_signal_parse(argv[++*i]);
+		if (!signo || !fm_signal_is_trigger(signo)) {
+			fprintf(err, FM_PROGRAM ": error: --on: '%s' is not a trigger "
+				"signal (HUP, USR1, USR2, WINCH, RTMIN+n, RTMAX-n)\n",
+				argv[*i]);
+			return false;
+		}
+		return add_action(cli, signo, i, argc, argv, "--on", err);
+	}
+	if (strcmp(name, "--config") == 0) {
+		cli->config_path = option_value(name, eq ? eq + 1 : NULL, i, argc,
+			argv, err);
+		cli->config_explicit = true;
+		return cli->config_path != NULL;
+	}
+	if (strcmp(name, "--overlap") == 0) {
+		if (!(val = option_value(name, eq ? eq + 1 : NULL, i, argc, argv,
+				err))) {
+			return false;
+		}
+		if (strcmp(val, "queue") == 0 || strcmp(val, "drop") == 0) {
+			cli->overlap = val[0] == 'q' ? FM_OVERLAP_QUEUE : FM_OVERLAP_DROP;
+			return true;
+		}
+		fprintf(err, FM_PROGRAM ": error: --overlap: invalid value '%s' "
+			"(expected queue or drop)\n", val);
+		return false;
+	}
+	if (strcmp(name, "--no-config") == 0) {
+		cli->config_path = NULL;
+		cli->config_explicit = false;
+		cli->no_config = true;
+	} else if (strcmp(name, "--successful-empty") == 0) {
+		cli->successful_empty = true;
+	} else if (strcmp(name, "--no-systemd") == 0) {
+		cli->no_systemd = true;
+	} else if (strcmp(name, "--quiet") == 0) {
+		cli->quiet = true;
+	} else if (strcmp(name, "--verbose") == 0) {
+		cli->verbose++;
+	} else if (strcmp(name, "--list") == 0) {
+		return set_mode(cli, FM_MODE_LIST, name, err);
+	} else if (strcmp(name, "--check") == 0) {
+		return set_mode(cli, FM_MODE_CHECK, name, err);
+	} else if (strcmp(name, "--dump") == 0) {
+		return set_mode(cli, FM_MODE_DUMP, name, err);
+	} else if (strcmp(name, "--version") == 0) {
+		cli->mode = FM_MODE_VERSION;
+	} else if (strcmp(name, "--help") == 0) {
+		cli->mode = FM_MODE_HELP;
+	} else {
+		fprintf(err, FM_PROGRAM ": error: unknown option '%s'\n", name);
+		return false;
+	}
+	return true;
+}
+
+bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err)
+{
+	*cli = (struct fm_cli){ .config_path = FM_DEFAULT_CONFIG, .overlap = -1,
+		.argv = argv };
+	for (int i = 1; i < argc; i++) {
+		bool ok;
+
+		if (!is_option(argv[i])) {
+			fprintf(err, FM_PROGRAM ": error: unexpected argument '%s' "
+				"(actions follow --hup, --usr1, --usr2 or --on)\n", argv[i]);
+			ok = false;
+		} else if (argv[i][1] == '-') {
+			ok = parse_long(cli, &i, argc, argv, err);
+		} else {
+			ok = parse_short(cli, &i, argc, argv, err);
+		}
+		if (!ok) {
+			fprintf(err, "Try 'flagman --help' for more information.\n");
+			fm_cli_finish(cli);
+			return false;
+		}
+	}
+	return true;
+}
+
+void fm_cli_finish(struct fm_cli *cli)
+{
+	free(cli->actions);
+	cli->actions = NULL;
+	cli->nactions = 0;
+}
+
+static size_t count_args(const struct fm_action_type *type, size_t *required)
+{
+	size_t n = 0;
+
+	*required = 0;
+	for (const struct fm_arg_spec *a = type->args; a && a->name; a++, n++) {
+		if (a->required) {
+			*required = n + 1;
+		}
+	}
+	return n;
+}
+
+static bool apply_action(const struct fm_cli *cli, size_t idx,
+	struct fm_config *cfg, const struct fm_registry *reg,
+	struct fm_diag *diag)
+{
+	const struct fm_cli_action *ca = &cli->actions[idx];
+	const char *tname = cli->argv[ca->first];
+	const struct fm_action_type *type = fm_registry_find(reg, tname);
+	char sig[FM_SIGNAME_MAX], name[32], *label = NULL;
+	const char *sname = fm_signal_name(ca->signo, sig);
+	size_t nargs, required, given = (size_t)ca->count - 1;
+	struct fm_def *def;
+	bool ok = false;
+
+	if (asprintf(&label, "--%s %s", sname, tname) < 0) {
+		return false;
+	}
+	for (char *p = label; *p && *p != ' '; p++) {
+		*p = (char)tolower((unsigned char)*p);
+	}
+	if (!type) {
+		const char *hint = fm_registry_suggest(reg, tname);
+		fm_diag_error(diag, NULL, 0, "%s: unknown action type '%s'%s%s%s",
+			label, tname, hint ? " (did you mean '" : " (see flagman --list)",
+			hint ? hint : "", hint ? "'?)" : "");
+		goto out;
+	}
+	nargs = count_args(type, &required);
+	if (given < required || given > nargs) {
+		char sigtext[512] = "";
+		size_t used = 0, want = given < required ? required : nargs;
+
+		for (size_t i = 0; i < nargs && used < sizeof(sigtext); i++) {
+			used += (size_t)snprintf(sigtext + used, sizeof(sigtext) - used,
+				"%s%s: %s", i ? ", " : "", type->args[i].name,
+				fm_arg_type_name(type->args[i].type));
+		}
+		fm_diag_error(diag, NULL, 0, "%s: expected %s%zu argument%s (%s), "
+			"got %zu", label, given < required ? (nargs > required ?
+			"at least " : "") : (nargs > required ? "at most " : ""),
+			want, want == 1 ? "" : "s", sigtext, given);
+		goto out;
+	}
+	snprintf(name, sizeof(name), "cli-%zu", idx + 1);
+	if (!(def = fm_config_def(cfg, name, NULL, 0)) ||
+			!fm_config_set(cfg, def, "action", tname, NULL, 0) ||
+			!fm_config_set(cfg, def, "signal", sname, NULL, 0)) {
+		goto out;
+	}
+	for (size_t i = 0; i < given; i++) {
+		if (!fm_config_set(cfg, def, type->args[i].name,
+				cli->argv[ca->first + 1 + (int)i], NULL, 0)) {
+			goto out;
+		}
+	}
+	def->label = label;
+	label = NULL;
+	ok = true;
+out:
+	free(label);
+	return ok;
+}
+
+bool fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
+	const struct fm_registry *reg, struct fm_diag *diag)
+{
+	unsigned before = diag->errors;
+	bool ok = true;
+
+	if (cli->successful_empty) {
+		ok = ok && fm_config_set(cfg, NULL, "successful_empty", "yes", NULL, 0);
+	}
+	if (cli->overlap >= 0) {
+		ok = ok && fm_config_set(cfg, NULL, "overlap",
+			cli->overlap == FM_OVERLAP_QUEUE ? "queue" : "drop", NULL, 0);
+	}
+	if (cli->quiet || cli->verbose) {
+		ok = ok && fm_config_set(cfg, NULL, "log_level", cli->quiet ? "error" :
+			cli->verbose == 1 ? "info" : "debug", NULL, 0);
+	}
+	for (size_t i = 0; ok && i < cli->nactions; i++) {
+		ok = apply_action(cli, i, cfg, reg, diag) || diag->errors > before;
+	}
+	if (!ok && diag->errors == before) {
+		fm_diag_error(diag, NULL, 0, "out of memory");
+	}
+	return diag->errors == before;
+}

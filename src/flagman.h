@@ -1,0 +1,251 @@
+/*
+ * flagman internals shared between the modules of the daemon.  The public
+ * action interface is in include/flagman/action.h.
+ */
+#ifndef FM_FLAGMAN_H
+#define FM_FLAGMAN_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "flagman/action.h"
+
+#define FM_PROGRAM "flagman"
+
+/* ---- log.c: the daemon's log (stderr, or the journal's fields) ---- */
+
+/* Sets the threshold (an enum fm_log_level) and detects JOURNAL_STREAM. */
+void fm_log_init(int level);
+void fm_log_set_level(int level);
+int fm_log_level(void);
+/* action and signame may be NULL. */
+void fm_log(int level, const char *action, const char *signame,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void fm_vlog(int level, const char *action, const char *signame,
+	const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+const char *fm_log_level_name(int level);
+/* Parses error|warning|info|debug; -1 if none of them. */
+int fm_log_level_parse(const char *name);
+
+/* ---- diag: configuration diagnostics, all collected in one pass ---- */
+
+struct fm_diag {
+	FILE *out;       /* where the lines go; stderr, or a memstream in tests */
+	unsigned errors;
+};
+
+/* Writes "FILE:LINE: error: MESSAGE" (or "flagman: error: MESSAGE" when
+ * file is NULL) and counts it. */
+void fm_diag_error(struct fm_diag *diag, const char *file, unsigned line,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- signals.c: names and the set flagman handles ---- */
+
+/* Parses usr1, SIGUSR1, Hup, rtmin+2, RTMAX-1, 10... Returns 0 if unknown. */
+int fm_signal_parse(const char *name);
+/* "USR1", "RTMIN+2"; buf needs FM_SIGNAME_MAX bytes. */
+#define FM_SIGNAME_MAX 12
+const char *fm_signal_name(int signo, char *buf);
+/* May signo start a chain (HUP, USR1, USR2, WINCH, RTMIN..RTMAX)? */
+bool fm_signal_is_trigger(int signo);
+/* Every signal flagman blocks: the triggers, TERM, INT and CHLD. */
+void fm_signal_handled_set(sigset_t *set);
+
+/* Signal sets of actions: bit signo-1; every trigger fits in 64 bits. */
+typedef uint64_t fm_sigmask;
+#define FM_SIGBIT(signo) ((fm_sigmask)1 << ((signo) - 1))
+
+/* ---- schema.c: typed argument values ---- */
+
+/* Parses text as spec's type into dst (a state block field).  On failure
+ * writes what was expected to err and returns false; dst is untouched. */
+bool fm_value_parse(const struct fm_arg_spec *spec, const char *text,
+	void *dst, char *err, size_t errlen);
+/* Frees what fm_value_parse stored at dst, if anything. */
+void fm_value_free(const struct fm_arg_spec *spec, void *dst);
+/* Stores the "unset" value (NULL, 0, -1 ids). */
+void fm_value_init(const struct fm_arg_spec *spec, void *dst);
+const char *fm_arg_type_name(enum fm_arg_type type);
+
+bool fm_parse_bool(const char *text, bool *out);
+bool fm_parse_duration(const char *text, uint64_t *ms);
+/* Splits with shell-like quoting ('...', "...", \); NULL + err on failure.
+ * The result is one allocation: free() it. */
+char **fm_argv_split(const char *text, char *err, size_t errlen);
+
+/* Edit distance, for "did you mean" hints. */
+unsigned fm_edit_distance(const char *a, const char *b);
+
+/* ---- registry.c: action types ---- */
+
+struct fm_registry;
+
+/* Returns a registry holding the built-in types, or NULL on no memory. */
+struct fm_registry *fm_registry_create(void);
+void fm_registry_destroy(struct fm_registry *reg);
+/* Adds a type; -EEXIST if the name is taken, -EINVAL for a bad ABI. */
+int fm_registry_add(struct fm_registry *reg, const struct fm_action_type *type,
+	const char *origin);
+const struct fm_action_type *fm_registry_find(const struct fm_registry *reg,
+	const char *name);
+/* The closest type name to a near miss, or NULL. */
+const char *fm_registry_suggest(const struct fm_registry *reg,
+	const char *name);
+/* Prints the --list table. */
+void fm_registry_list(const struct fm_registry *reg, FILE *out);
+
+extern const struct fm_action_type fm_action_print;
+extern const struct fm_action_type fm_action_delay_print;
+extern const struct fm_action_type fm_action_print_once;
+
+/* ---- config.c: what the file and the command line describe ---- */
+
+enum fm_overlap { FM_OVERLAP_QUEUE, FM_OVERLAP_DROP };
+
+/* One key = value as written, with where it was written. */
+struct fm_setting {
+	char *key;
+	char *value;
+	const char *file; /* interned in the config's file list */
+	unsigned line;
+};
+
+/* An action section: settings as written until fm_config_finish() resolves
+ * them into type, signals and a parsed state block. */
+struct fm_def {
+	char *name;
+	char *label; /* for command-line actions: "--usr1 print", else NULL */
+	const char *file; /* where the section was first opened */
+	unsigned line;
+	struct fm_setting *settings;
+	size_t nsettings;
+
+	/* Resolved by fm_config_finish(): */
+	const struct fm_action_type *type;
+	fm_sigmask signals;
+	bool enabled;
+	void *state;  /* type->state_size bytes, values owned */
+	char *canon;  /* canonical text, compared by reload */
+};
+
+struct fm_config {
+	/* [flagman]; each *_set says whether the file or CLI gave it */
+	bool successful_empty;
+	enum fm_overlap overlap;
+	int reload_signal; /* 0: none */
+	bool reload_signal_set;
+	uint64_t stop_timeout_ms;
+	int log_level;
+	char *plugin_dir;
+	struct fm_setting *globals; /* [flagman] keys as written */
+	size_t nglobals;
+
+	struct fm_def *defs;
+	size_t ndefs;
+	char **files; /* every file name read, for diagnostics */
+	size_t nfiles;
+};
+
+struct fm_config *fm_config_create(void);
+void fm_config_destroy(struct fm_config *cfg);
+/* Interns a file name; the pointer lives as long as cfg. */
+const char *fm_config_file(struct fm_config *cfg, const char *path);
+/* Opens (or, for an existing name, returns) an action section. */
+struct fm_def *fm_config_def(struct fm_config *cfg, const char *name,
+	const char *file, unsigned line);
+struct fm_def *fm_config_find(const struct fm_config *cfg, const char *name);
+/* The setting of key in a section (NULL for [flagman]), or NULL. */
+struct fm_setting *fm_config_get(struct fm_config *cfg, struct fm_def *def,
+	const char *key);
+/* Records key = value in a section (NULL for [flagman]), replacing an
+ * earlier value of the key.  false on no memory. */
+bool fm_config_set(struct fm_config *cfg, struct fm_def *def, const char *key,
+	const char *value, const char *file, unsigned line);
+/* Resolves and validates everything; every problem goes to diag.  Returns
+ * true when diag saw no error. */
+bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
+	struct fm_diag *diag);
+/* Prints the effective configuration in the file format. */
+void fm_config_dump(const struct fm_config *cfg, FILE *out);
+/* Counts enabled actions bound to signo. */
+size_t fm_config_count(const struct fm_config *cfg, int signo);
+
+/* ---- conffile.c: reading the INI files ---- */
+
+/* inih's line buffer as Debian builds it: longer lines are refused. */
+#define FM_MAX_LINE 200
+
+/* Reads path and then every path.d/ *.conf (path "X.conf" gives "X.d").
+ * A missing file is an error only when required.  Problems go to diag;
+ * returns true when none were found. */
+bool fm_config_read(struct fm_config *cfg, const char *path, bool required,
+	struct fm_diag *diag);
+/* Reads one file (no drop-ins): for tests and the fuzzer. */
+bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
+	struct fm_diag *diag);
+
+/* ---- cli.c ---- */
+
+enum fm_mode { FM_MODE_RUN, FM_MODE_LIST, FM_MODE_CHECK, FM_MODE_DUMP,
+	FM_MODE_HELP, FM_MODE_VERSION };
+
+struct fm_cli {
+	enum fm_mode mode;
+	const char *config_path; /* NULL with --no-config */
+	bool config_explicit;    /* -c given: a missing file is an error */
+	bool no_config;
+	bool successful_empty;
+	bool no_systemd;
+	bool quiet;
+	int verbose;
+	int overlap; /* -1: not given */
+	/* actions in command-line order: argv[i] indices */
+	struct fm_cli_action {
+		int signo;
+		int first, count; /* the action name, then count-1 arguments */
+	} *actions;
+	size_t nactions;
+	char **argv;
+};
+
+/* Parses argv; on a usage error prints it and returns false. */
+bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err);
+void fm_cli_finish(struct fm_cli *cli);
+/* Appends the command line's actions and settings to cfg as sections named
+ * cli-1, cli-2...  Problems go to diag as "flagman: error: ...". */
+bool fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
+	const struct fm_registry *reg, struct fm_diag *diag);
+void fm_cli_usage(FILE *out);
+
+/* ---- loop.c: the event loop ---- */
+
+struct fm_loop;
+
+/* Reads the configuration again: a finished config, or NULL after writing
+ * every problem to diag. */
+typedef struct fm_config *(*fm_reload_fn)(void *ctx, struct fm_diag *diag);
+
+/* Takes cfg (the loop owns it, even on failure) and sets every action up.
+ * NULL when a set-up fails (logged; the others are torn down). */
+struct fm_loop *fm_loop_create(struct fm_config *cfg, int signal_fd,
+	fm_reload_fn reload, void *ctx);
+/* Runs until shutdown or until every action closed; returns the exit
+ * status (0 or 1).  */
+int fm_loop_run(struct fm_loop *loop);
+void fm_loop_destroy(struct fm_loop *loop);
+
+/* ---- notify.c: systemd ---- */
+
+void fm_notify_init(bool enabled);
+bool fm_notify_enabled(void);
+void fm_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Watchdog interval in ms (half of WATCHDOG_USEC), 0 when disabled. */
+uint64_t fm_notify_watchdog_ms(void);
+
+/* ---- time ---- */
+uint64_t fm_now_ms(void);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * flagman: perform configured actions when signals arrive.
+ * argv -> configuration -> event loop -> exit status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "flagman.h"
+
+enum { EXIT_USAGE = 2 };
+
+struct context {
+	const struct fm_cli *cli;
+	struct fm_registry *reg;
+};
+
+// Reads the files and the command line into a finished configuration.
+static struct fm_config *load(void *data, struct fm_diag *diag)
+{
+	const struct context *ctx = data;
+	struct fm_config *cfg = fm_config_create();
+
+	if (!cfg) {
+		fm_diag_error(diag, NULL, 0, "out of memory");
+		return NULL;
+	}
+	if (ctx->cli->config_path) {
+		fm_config_read(cfg, ctx->cli->config_path,
+			ctx->cli->config_explicit, diag);
+	}
+	fm_cli_apply(ctx->cli, cfg, ctx->reg, diag);
+	if (diag->errors || !fm_config_finish(cfg, ctx->reg, diag)) {
+		fm_config_destroy(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+static int serve(struct fm_config *cfg, struct context *ctx, const sigset_t *set)
+{
+	struct fm_loop *loop;
+	int sfd, status;
+
+	sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		fm_log(FM_LOG_ERROR, NULL, NULL, "cannot create the signalfd: %s",
+			strerror(errno));
+		fm_config_destroy(cfg);
+		return EXIT_FAILURE;
+	}
+	// Orphaned grandchildren of exec actions come to us to be reaped.
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (!(loop = fm_loop_create(cfg, sfd, load, ctx))) {
+		close(sfd);
+		return EXIT_USAGE;
+	}
+	status = fm_loop_run(loop);
+	fm_loop_destroy(loop);
+	close(sfd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct fm_diag diag = { .out = stderr };
+	struct context ctx = { 0 };
+	struct fm_config *cfg;
+	struct fm_cli cli;
+	sigset_t set;
+	int status = EXIT_USAGE;
+
+	// Before anything else: a signal during start-up waits in the signalfd.
+	fm_signal_handled_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!fm_cli_parse(&cli, argc, argv, stderr)) {
+		return EXIT_USAGE;
+	}
+	ctx.cli = &cli;
+	if (cli.mode == FM_MODE_HELP) {
+		fm_cli_usage(stdout);
+		status = EXIT_SUCCESS;
+		goto out;
+	}
+	if (cli.mode == FM_MODE_VERSION) {
+		printf(FM_PROGRAM " " FM_VERSION "\n");
+		status = EXIT_SUCCESS;
+		goto out;
+	}
+	fm_log_init(cli.quiet ? FM_LOG_ERROR : cli.verbose == 0 ? FM_LOG_WARNING :
+		cli.verbose == 1 ? FM_LOG_INFO : FM_LOG_DEBUG);
+	fm_notify_init(!cli.no_systemd);
+	if (!(ctx.reg = fm_registry_create())) {
+		fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
+		status = EXIT_FAILURE;
+		goto out;
+	}
+	if (cli.mode == FM_MODE_LIST) {
+		fm_registry_list(ctx.reg, stdout);
+		status = EXIT_SUCCESS;
+		goto out;
+	}
+	cfg = load(&ctx, &diag);
+	if (cli.mode == FM_MODE_CHECK || cli.mode == FM_MODE_DUMP) {
+		if (cfg && cli.mode == FM_MODE_DUMP) {
+			fm_config_dump(cfg, stdout);
+		}
+		status = cfg ? EXIT_SUCCESS : EXIT_USAGE;
+		fm_config_destroy(cfg);
+		goto out;
+	}
+	if (!cfg) {
+		goto out;
+	}
+	fm_log_set_level(cfg->log_level);
+	fm_log(FM_LOG_INFO, NULL, NULL, "PID: %ld", (long)getpid());
+	status = serve(cfg, &ctx, &set);
+out:
+	fm_registry_destroy(ctx.reg);
+	fm_cli_finish(&cli);
+	return status;
+}

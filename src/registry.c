@@ -1,0 +1,182 @@
+/*
+ * The action types flagman knows: the built-in ones and those plug-ins add.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flagman.h"
+
+struct entry {
+	const struct fm_action_type *type;
+	const char *origin; /* "built-in" or the plug-in's path */
+};
+
+struct fm_registry {
+	struct entry *entries; /* sorted by name */
+	size_t n;
+};
+
+static const struct fm_action_type *const builtins[] = {
+	&fm_action_print, &fm_action_delay_print, &fm_action_print_once,
+};
+
+struct fm_registry *fm_registry_create(void)
+{
+	struct fm_registry *reg = calloc(1, sizeof(*reg));
+
+	if (!reg) {
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+		if (fm_registry_add(reg, builtins[i], "built-in") < 0) {
+			fm_registry_destroy(reg);
+			return NULL;
+		}
+	}
+	return reg;
+}
+
+void fm_registry_destroy(struct fm_registry *reg)
+{
+	if (!reg) {
+		return;
+	}
+	free(reg->entries);
+	free(reg);
+}
+
+int fm_registry_add(struct fm_registry *reg, const struct fm_action_type *type,
+	const char *origin)
+{
+	struct entry *grown;
+	size_t at = 0;
+
+	if (type->abi != FM_ACTION_ABI || !type->name || !type->run) {
+		return -EINVAL;
+	}
+	while (at < reg->n && strcmp(reg->entries[at].type->name, type->name) < 0) {
+		at++;
+	}
+	if (at < reg->n && strcmp(reg->entries[at].type->name, type->name) == 0) {
+		return -EEXIST;
+	}
+	grown = realloc(reg->entries, (reg->n + 1) * sizeof(*grown));
+	if (!grown) {
+		return -ENOMEM;
+	}
+	reg->entries = grown;
+	memmove(&grown[at + 1], &grown[at], (reg->n - at) * sizeof(*grown));
+	grown[at] = (struct entry){ type, origin };
+	reg->n++;
+	return 0;
+}
+
+const struct fm_action_type *fm_registry_find(const struct fm_registry *reg,
+	const char *name)
+{
+	for (size_t i = 0; i < reg->n; i++) {
+		if (strcmp(reg->entries[i].type->name, name) == 0) {
+			return reg->entries[i].type;
+		}
+	}
+	return NULL;
+}
+
+const char *fm_registry_suggest(const struct fm_registry *reg,
+	const char *name)
+{
+	const char *best = NULL;
+	unsigned best_d = 3; // farther than two edits is no near miss
+
+	for (size_t i = 0; i < reg->n; i++) {
+		unsigned d = fm_edit_distance(name, reg->entries[i].type->name);
+		if (d < best_d) {
+			best_d = d;
+			best = reg->entries[i].type->name;
+		}
+	}
+	return best;
+}
+
+// Appends "word" to the line being wrapped, or starts a new line with it.
+static void wrap_word(FILE *out, const char *word, size_t len, size_t width,
+	size_t indent, size_t *col)
+{
+	if (*col > 0 && *col + 1 + len > width) {
+		fprintf(out, "\n%*s", (int)indent, "");
+		*col = 0;
+	} else if (*col > 0) {
+		fputc(' ', out);
+		(*col)++;
+	}
+	fwrite(word, 1, len, out);
+	*col += len;
+}
+
+static void wrap_text(FILE *out, const char *text, size_t width, size_t indent,
+	size_t *col)
+{
+	while (*text) {
+		size_t len;
+
+		text += strspn(text, " \t\n");
+		len = strcspn(text, " \t\n");
+		if (len > 0) {
+			wrap_word(out, text, len, width, indent, col);
+		}
+		text += len;
+	}
+}
+
+// "(message: string, [delay: duration])": optional arguments in brackets.
+static char *signature(const struct fm_action_type *type)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f) {
+		return NULL;
+	}
+	for (const struct fm_arg_spec *a = type->args; a && a->name; a++) {
+		fprintf(f, "%s%s%s: %s%s", a == type->args ? "(" : ", ",
+			a->required ? "" : "[", a->name, fm_arg_type_name(a->type),
+			a->required ? "" : "]");
+		if (!a[1].name) {
+			fputc(')', f);
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+void fm_registry_list(const struct fm_registry *reg, FILE *out)
+{
+	size_t w = strlen("name");
+
+	for (size_t i = 0; i < reg->n; i++) {
+		size_t len = strlen(reg->entries[i].type->name);
+		w = len > w ? len : w;
+	}
+	fprintf(out, "%-*s - %s\n", (int)w, "name",
+		"description [(argument: type, ...)]");
+	for (int i = 0; i < 80; i++) {
+		fputc('-', out);
+	}
+	fputc('\n', out);
+	for (size_t i = 0; i < reg->n; i++) {
+		const struct fm_action_type *t = reg->entries[i].type;
+		char *sig = signature(t);
+		size_t col = 0;
+
+		fprintf(out, "%-*s - ", (int)w, t->name);
+		wrap_text(out, t->description ? t->description : "", 80 - w - 3,
+			w + 3, &col);
+		if (sig) {
+			wrap_text(out, sig, 80 - w - 3, w + 3, &col);
+		}
+		fputc('\n', out);
+		free(sig);
+	}
+}
