@@ -243,8 +243,7 @@ bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 }
 
 // As root, a file anyone else can change would hand them root.
-static bool secure(const char *path, const struct stat *st,
-	struct fm_diag *diag)
+bool fm_secure(const char *path, const struct stat *st, struct fm_diag *diag)
 {
 	if (geteuid() != 0 || (st->st_uid == 0 && !(st->st_mode & 022))) {
 		return true;
@@ -275,7 +274,7 @@ static bool read_path(struct fm_config *cfg, const char *path, bool required,
 		fclose(f);
 		return false;
 	}
-	if (!secure(path, &st, diag)) {
+	if (!fm_secure(path, &st, diag)) {
 		fclose(f);
 		return false;
 	}
@@ -329,7 +328,7 @@ static bool read_dropins(struct fm_config *cfg, const char *dir,
 		fm_diag_error(diag, dir, 0, "not a directory");
 		return false;
 	}
-	if (!secure(dir, &st, diag)) {
+	if (!fm_secure(dir, &st, diag)) {
 		return false;
 	}
 	if ((n = scandir(dir, &list, conf_entry, by_name)) < 0) {

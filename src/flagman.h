@@ -94,6 +94,22 @@ const struct fm_action_type *fm_registry_find(const struct fm_registry *reg,
 /* The closest type name to a near miss, or NULL. */
 const char *fm_registry_suggest(const struct fm_registry *reg,
 	const char *name);
+/* Plug-ins loaded so far; keep_plugin takes a dlopen handle (and copies
+ * path) to close when the registry is destroyed. */
+bool fm_registry_has_plugin(const struct fm_registry *reg, const char *path);
+/* The registry's own copy of a loaded plug-in's path, or NULL. */
+const char *fm_registry_origin_path(const struct fm_registry *reg,
+	const char *path);
+int fm_registry_keep_plugin(struct fm_registry *reg, const char *path,
+	void *handle);
+/* Where a type came from: "built-in" or a plug-in's path; NULL if unknown. */
+const char *fm_registry_origin(const struct fm_registry *reg,
+	const char *name);
+/* Loads every *.so in dir (skipping paths loaded before); a plug-in with a
+ * problem is refused whole and reported to diag.  A missing dir is fine.
+ * Returns true when diag saw no problem. */
+bool fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
+	struct fm_diag *diag);
 /* Prints the --list table. */
 void fm_registry_list(const struct fm_registry *reg, FILE *out);
 
@@ -183,6 +199,10 @@ size_t fm_config_count(const struct fm_config *cfg, int signo);
  * returns true when none were found. */
 bool fm_config_read(struct fm_config *cfg, const char *path, bool required,
 	struct fm_diag *diag);
+/* When flagman runs as root: true if path (with stat st) is owned by root
+ * and not writable by group or others; else reports it to diag. */
+struct stat;
+bool fm_secure(const char *path, const struct stat *st, struct fm_diag *diag);
 /* Reads one file (no drop-ins): for tests and the fuzzer. */
 bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 	struct fm_diag *diag);

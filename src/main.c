@@ -20,6 +20,20 @@ struct context {
 	struct fm_registry *reg;
 };
 
+// Plug-ins come from [flagman] plugin_dir as written, before the action
+// sections that use their types are resolved.
+static void load_plugins(struct fm_config *cfg, struct fm_registry *reg,
+	struct fm_diag *diag)
+{
+	const struct fm_setting *s = fm_config_get(cfg, NULL, "plugin_dir");
+	const char *dir = s ? s->value : FM_PLUGIN_DIR;
+
+	if (dir[0] != '/') {
+		return; // fm_config_finish reports the bad path
+	}
+	fm_registry_load_plugins(reg, dir, diag);
+}
+
 // Reads the files and the command line into a finished configuration.
 static struct fm_config *load(void *data, struct fm_diag *diag)
 {
@@ -34,12 +48,34 @@ static struct fm_config *load(void *data, struct fm_diag *diag)
 		fm_config_read(cfg, ctx->cli->config_path,
 			ctx->cli->config_explicit, diag);
 	}
+	load_plugins(cfg, ctx->reg, diag);
 	fm_cli_apply(ctx->cli, cfg, ctx->reg, diag);
 	if (diag->errors || !fm_config_finish(cfg, ctx->reg, diag)) {
 		fm_config_destroy(cfg);
 		return NULL;
 	}
 	return cfg;
+}
+
+// --list shows plug-in types too, so it reads the files for plugin_dir;
+// other configuration problems are --check's business.
+static void list_types(struct context *ctx)
+{
+	struct fm_diag quiet = { .out = fopen("/dev/null", "we") };
+	struct fm_diag diag = { .out = stderr };
+	struct fm_config *cfg = fm_config_create();
+
+	if (cfg && quiet.out && ctx->cli->config_path) {
+		fm_config_read(cfg, ctx->cli->config_path, false, &quiet);
+	}
+	if (cfg) {
+		load_plugins(cfg, ctx->reg, &diag);
+	}
+	fm_registry_list(ctx->reg, stdout);
+	fm_config_destroy(cfg);
+	if (quiet.out) {
+		fclose(quiet.out);
+	}
 }
 
 static int serve(struct fm_config *cfg, struct context *ctx, const sigset_t *set)
@@ -103,7 +139,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (cli.mode == FM_MODE_LIST) {
-		fm_registry_list(ctx.reg, stdout);
+		list_types(&ctx);
 		status = EXIT_SUCCESS;
 		goto out;
 	}

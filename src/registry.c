@@ -1,6 +1,7 @@
 /*
  * The action types flagman knows: the built-in ones and those plug-ins add.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,16 @@ struct entry {
 	const char *origin; /* "built-in" or the plug-in's path */
 };
 
+struct plugin {
+	char *path;
+	void *handle; /* from dlopen; closed when the registry goes */
+};
+
 struct fm_registry {
 	struct entry *entries; /* sorted by name */
 	size_t n;
+	struct plugin *plugins;
+	size_t nplugins;
 };
 
 static const struct fm_action_type *const builtins[] = {
@@ -42,8 +50,59 @@ void fm_registry_destroy(struct fm_registry *reg)
 	if (!reg) {
 		return;
 	}
+	for (size_t i = 0; i < reg->nplugins; i++) {
+		dlclose(reg->plugins[i].handle);
+		free(reg->plugins[i].path);
+	}
+	free(reg->plugins);
 	free(reg->entries);
 	free(reg);
+}
+
+const char *fm_registry_origin_path(const struct fm_registry *reg,
+	const char *path)
+{
+	for (size_t i = 0; i < reg->nplugins; i++) {
+		if (strcmp(reg->plugins[i].path, path) == 0) {
+			return reg->plugins[i].path;
+		}
+	}
+	return NULL;
+}
+
+bool fm_registry_has_plugin(const struct fm_registry *reg, const char *path)
+{
+	return fm_registry_origin_path(reg, path) != NULL;
+}
+
+int fm_registry_keep_plugin(struct fm_registry *reg, const char *path,
+	void *handle)
+{
+	struct plugin *grown = realloc(reg->plugins,
+		(reg->nplugins + 1) * sizeof(*grown));
+	char *copy = strdup(path);
+
+	if (!grown || !copy) {
+		free(copy);
+		if (grown) {
+			reg->plugins = grown;
+		}
+		return -ENOMEM;
+	}
+	reg->plugins = grown;
+	grown[reg->nplugins++] = (struct plugin){ copy, handle };
+	return 0;
+}
+
+const char *fm_registry_origin(const struct fm_registry *reg,
+	const char *name)
+{
+	for (size_t i = 0; i < reg->n; i++) {
+		if (strcmp(reg->entries[i].type->name, name) == 0) {
+			return reg->entries[i].origin;
+		}
+	}
+	return NULL;
 }
 
 int fm_registry_add(struct fm_registry *reg, const struct fm_action_type *type,
