@@ -3,10 +3,12 @@
  * (so every diagnostic has an exact FILE:LINE) and refuses what Debian's
  * libinih would otherwise take silently: over-long lines it would split,
  * indented lines it would glue to the previous value, junk after a section
- * header, keys split at a colon, NUL bytes.
+ * header, keys split at a colon, NUL bytes.  Problems are held in the
+ * configuration and written, sorted, by fm_config_finish().
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,17 +26,16 @@ struct reader {
 	FILE *f;
 	const char *file; /* interned */
 	struct fm_config *cfg;
-	struct fm_diag *diag;
 	unsigned line;     /* physical line last handed to inih */
 	char *buf;
 	size_t cap;
 	bool in_section;   /* false before the first header */
+	bool skipping;     /* after a bad header: its keys are not recorded */
 	struct fm_def *def; /* NULL in [flagman] */
 	struct seen *sections; /* headers of this file */
 	size_t nsections;
 	struct seen *keys; /* keys of the current section in this file */
 	size_t nkeys;
-	bool oom;
 };
 
 static void seen_clear(struct seen **list, size_t *n)
@@ -59,41 +60,35 @@ static unsigned seen_add(struct reader *r, struct seen **list, size_t *n,
 		}
 	}
 	grown = realloc(*list, (*n + 1) * sizeof(*grown));
-	if (!grown || !(grown[*n].name = strdup(name))) {
-		if (grown) {
-			*list = grown;
-		}
-		r->oom = true;
+	if (!grown) {
+		r->cfg->oom = true;
 		return 0;
 	}
 	*list = grown;
+	if (!(grown[*n].name = strdup(name))) {
+		r->cfg->oom = true;
+		return 0;
+	}
 	grown[(*n)++].line = r->line;
 	return 0;
 }
 
-static void error(struct reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void error(struct reader *r, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (r->in_section) {
-		fm_diag_error(r->diag, r->file, r->line, "[%s]: %s",
-			r->def ? r->def->name : "flagman", msg);
-	} else {
-		fm_diag_error(r->diag, r->file, r->line, "%s", msg);
-	}
-}
+#define error(r, ...) fm_config_error((r)->cfg, (r)->file, (r)->line, \
+	__VA_ARGS__)
 
 static bool is_comment_or_blank(const char *p)
 {
 	p += strspn(p, " \t\r");
 	return *p == '\0' || *p == '\n' || *p == ';' || *p == '#';
+}
+
+// A header that cannot be used: its keys are skipped, not misfiled.
+static void bad_header(struct reader *r)
+{
+	seen_clear(&r->keys, &r->nkeys);
+	r->in_section = false;
+	r->skipping = true;
+	r->def = NULL;
 }
 
 static void open_section(struct reader *r, const char *start)
@@ -105,64 +100,55 @@ static void open_section(struct reader *r, const char *start)
 
 	if (!end) {
 		error(r, "expected ']' to close the section header");
+		bad_header(r);
 		return;
-	}
-	if (!is_comment_or_blank(end + 1)) {
-		error(r, "unexpected text after the section header");
 	}
 	len = (size_t)(end - start - 1);
 	memcpy(name, start + 1, len);
 	name[len] = '\0';
-	r->in_section = false;
-	if (len == 0 || strspn(name, " \t") > 0 || name[len - 1] == ' ' ||
-			name[len - 1] == '\t') {
-		error(r, "invalid section name '[%s]'", name);
+	if (!is_comment_or_blank(end + 1)) {
+		error(r, "unexpected text after the section header [%s]", name);
+	}
+	if (len == 0 || strchr(" \t", name[0]) || strchr(" \t", name[len - 1])) {
+		error(r, "invalid section name '%s' (empty, or blanks around it)",
+			name);
+		bad_header(r);
+		return;
 	}
 	if ((first = seen_add(r, &r->sections, &r->nsections, name))) {
 		error(r, "duplicate section [%s] (first at line %u)", name, first);
+		bad_header(r);
+		return;
 	}
 	seen_clear(&r->keys, &r->nkeys);
 	r->in_section = true;
+	r->skipping = false;
 	r->def = NULL;
 	if (strcmp(name, "flagman") != 0 &&
 			!(r->def = fm_config_def(r->cfg, name, r->file, r->line))) {
-		r->oom = true;
+		r->cfg->oom = true;
+		bad_header(r);
 	}
 }
 
-// Checks a physical line; false if inih must not see it.
-static bool check_line(struct reader *r, const char *line, size_t len)
+// A "key = value" line; false if inih must not see it.
+static bool check_key_line(struct reader *r, const char *start)
 {
-	const char *start = line + strspn(line, " \t");
-	size_t key_end;
+	size_t key_end = strcspn(start, "=:");
 
-	if (memchr(line, '\0', len)) {
-		error(r, "NUL byte in line");
+	if (start[key_end] == ':') {
+		error(r, "':' in a key (write 'key = value')");
 		return false;
 	}
-	if (len > FM_MAX_LINE - 2) {
-		error(r, "line is %zu characters long, more than the %d allowed",
-			len, FM_MAX_LINE - 2);
-		return false;
-	}
-	if (r->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0) {
-		start += 3;
-	}
-	if (is_comment_or_blank(start)) {
-		return true;
-	}
-	if (start != line) {
-		error(r, "indented line (it would continue the previous value); "
-			"remove the indentation");
-		return false;
-	}
-	if (*start == '[') {
-		open_section(r, start);
-		return true;
-	}
-	key_end = strcspn(start, "=:");
 	if (start[key_end] != '=') {
-		error(r, "expected 'key = value'");
+		error(r, "expected 'key = value', a [section] or a comment");
+		return false;
+	}
+	if (key_end == strspn(start, " \t")) {
+		error(r, "missing key before '='");
+		return false;
+	}
+	if (r->skipping) {
 		return false;
 	}
 	if (!r->in_section) {
@@ -173,13 +159,45 @@ static bool check_line(struct reader *r, const char *line, size_t len)
 	return true;
 }
 
+// Checks a physical line; false if inih must not see it.
+static bool check_line(struct reader *r, const char *line, size_t len,
+	size_t max)
+{
+	const char *start = line;
+
+	if (memchr(line, '\0', len)) {
+		error(r, "NUL byte in the line");
+		return false;
+	}
+	if (len + 2 > max) {
+		error(r, "line is %zu characters long; at most %zu are allowed",
+			len, max - 2);
+		return false;
+	}
+	if (r->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0) {
+		start += 3; // a UTF-8 byte order mark, which inih skips too
+	}
+	if (is_comment_or_blank(start)) {
+		return true;
+	}
+	if (strchr(" \t", *start)) {
+		error(r, "indented line (it would continue the previous value); "
+			"remove the indentation");
+		return false;
+	}
+	if (*start == '[') {
+		open_section(r, start);
+		return true;
+	}
+	return check_key_line(r, start);
+}
+
 static char *read_line(char *str, int num, void *stream)
 {
 	struct reader *r = stream;
 	ssize_t n = getline(&r->buf, &r->cap, r->f);
-	size_t len;
+	size_t len, max = num < FM_MAX_LINE ? (size_t)num : FM_MAX_LINE;
 
-	(void)num;
 	if (n < 0) {
 		return NULL;
 	}
@@ -188,7 +206,7 @@ static char *read_line(char *str, int num, void *stream)
 	if (len > 0 && r->buf[len - 1] == '\n') {
 		len--;
 	}
-	if (!check_line(r, r->buf, len)) {
+	if (!check_line(r, r->buf, len, max)) {
 		strcpy(str, "\n"); // keeps inih in step, line-wise
 		return str;
 	}
@@ -204,16 +222,17 @@ static int handle(void *user, const char *section, const char *key,
 	struct reader *r = user;
 	unsigned first;
 
-	(void)section; // the reader knows it, untrimmed names included
+	(void)section; // the reader tracks it: inih's can lag behind a bad header
 	if (!r->in_section) {
 		return 1;
 	}
 	if ((first = seen_add(r, &r->keys, &r->nkeys, key))) {
-		error(r, "duplicate key '%s' (first at line %u)", key, first);
+		error(r, "[%s]: duplicate key '%s' (first at line %u)",
+			r->def ? r->def->name : "flagman", key, first);
 		return 1;
 	}
 	if (!fm_config_set(r->cfg, r->def, key, value, r->file, r->line)) {
-		r->oom = true;
+		r->cfg->oom = true;
 	}
 	return 1;
 }
@@ -221,64 +240,96 @@ static int handle(void *user, const char *section, const char *key,
 bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 	struct fm_diag *diag)
 {
-	struct reader r = { .f = f, .cfg = cfg, .diag = diag };
-	unsigned before = diag->errors;
+	struct reader r = { .f = f, .cfg = cfg };
+	size_t before = cfg->nnotes;
 
+	(void)diag; // problems are held in cfg, in order, until finish
 	if (!(r.file = fm_config_file(cfg, path))) {
-		fm_diag_error(diag, path, 0, "out of memory");
+		cfg->oom = true;
 		return false;
 	}
 	// inih's own errors are lines our reader already reported or blanked.
 	ini_parse_stream(read_line, &r, handle, &r);
 	if (ferror(f)) {
-		fm_diag_error(diag, path, 0, "read error: %s", strerror(errno));
-	}
-	if (r.oom) {
-		fm_diag_error(diag, path, 0, "out of memory");
+		fm_config_error(cfg, r.file, 0, "read error");
 	}
 	free(r.buf);
 	seen_clear(&r.sections, &r.nsections);
 	seen_clear(&r.keys, &r.nkeys);
-	return diag->errors == before;
+	return cfg->nnotes == before && !cfg->oom;
 }
+
+// As root, only root's files that no one else can write are trusted.
+static bool trusted(const struct stat *st)
+{
+	return geteuid() != 0 || (st->st_uid == 0 && !(st->st_mode & 022));
+}
+
+#define UNTRUSTED "refusing %s: owned by uid %u with mode %04o (must be " \
+	"owned by root and not writable by group or others)"
+#define UNTRUSTED_ARGS(st) S_ISDIR((st)->st_mode) ? "directory" : "file", \
+	(unsigned)(st)->st_uid, (unsigned)((st)->st_mode & 07777)
 
 // As root, a file anyone else can change would hand them root.
 bool fm_secure(const char *path, const struct stat *st, struct fm_diag *diag)
 {
-	if (geteuid() != 0 || (st->st_uid == 0 && !(st->st_mode & 022))) {
+	if (trusted(st)) {
 		return true;
 	}
-	fm_diag_error(diag, path, 0, "refusing %s: owned by uid %u with mode %04o "
-		"(must be owned by root and not writable by group or others)",
-		S_ISDIR(st->st_mode) ? "directory" : "file", (unsigned)st->st_uid,
-		(unsigned)(st->st_mode & 07777));
+	fm_diag_error(diag, path, 0, UNTRUSTED, UNTRUSTED_ARGS(st));
 	return false;
+}
+
+// Takes an open descriptor if it is a regular file we may trust.
+static FILE *check_file(struct fm_config *cfg, const char *file, int fd)
+{
+	struct stat st;
+	FILE *f;
+
+	if (fstat(fd, &st) < 0) {
+		fm_config_error(cfg, file, 0, "cannot read: %s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		fm_config_error(cfg, file, 0, "not a regular file%s",
+			S_ISDIR(st.st_mode) ? " (a directory)" : "");
+	} else if (!trusted(&st)) {
+		fm_config_error(cfg, file, 0, UNTRUSTED, UNTRUSTED_ARGS(&st));
+	} else if (!(f = fdopen(fd, "r"))) {
+		cfg->oom = true;
+	} else {
+		return f;
+	}
+	close(fd);
+	return NULL;
 }
 
 static bool read_path(struct fm_config *cfg, const char *path, bool required,
 	struct fm_diag *diag)
 {
-	struct stat st;
+	// O_NONBLOCK: a FIFO or a device must not hang the daemon here.
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int err = errno;
+	const char *file;
 	FILE *f;
 	bool ok;
 
-	if (!(f = fopen(path, "re"))) {
-		if (errno == ENOENT && !required) {
-			return true;
+	if (fd < 0 && err == ENOENT && !required) {
+		return true;
+	}
+	if (!(file = fm_config_file(cfg, path))) {
+		cfg->oom = true;
+		if (fd >= 0) {
+			close(fd);
 		}
-		fm_diag_error(diag, path, 0, "cannot open: %s", strerror(errno));
 		return false;
 	}
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		fm_diag_error(diag, path, 0, "not a regular file");
-		fclose(f);
+	if (fd < 0) {
+		fm_config_error(cfg, file, 0, "cannot open: %s", strerror(err));
 		return false;
 	}
-	if (!fm_secure(path, &st, diag)) {
-		fclose(f);
+	if (!(f = check_file(cfg, file, fd))) {
 		return false;
 	}
-	ok = fm_config_read_file(cfg, path, f, diag);
+	ok = fm_config_read_file(cfg, file, f, diag);
 	fclose(f);
 	return ok;
 }
@@ -309,36 +360,52 @@ static bool masked(const char *path)
 	return strcmp(target, "/dev/null") == 0;
 }
 
+// The directory itself: absent is fine; else it must be one we trust.
+static bool dropin_dir_ok(struct fm_config *cfg, const char *dir, bool *absent)
+{
+	struct stat st;
+	int err = stat(dir, &st) < 0 ? errno : 0;
+	const char *file;
+
+	*absent = err == ENOENT;
+	if (*absent) {
+		return true;
+	}
+	if (!(file = fm_config_file(cfg, dir))) {
+		cfg->oom = true;
+		return false;
+	}
+	if (err) {
+		fm_config_error(cfg, file, 0, "cannot open: %s", strerror(err));
+	} else if (!S_ISDIR(st.st_mode)) {
+		fm_config_error(cfg, file, 0, "not a directory");
+	} else if (!trusted(&st)) {
+		fm_config_error(cfg, file, 0, UNTRUSTED, UNTRUSTED_ARGS(&st));
+	} else {
+		return true;
+	}
+	return false;
+}
+
 static bool read_dropins(struct fm_config *cfg, const char *dir,
 	struct fm_diag *diag)
 {
 	struct dirent **list = NULL;
-	struct stat st;
-	bool ok = true;
+	bool ok, absent;
 	int n;
 
-	if (stat(dir, &st) < 0) {
-		if (errno == ENOENT) {
-			return true;
-		}
-		fm_diag_error(diag, dir, 0, "cannot open: %s", strerror(errno));
-		return false;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		fm_diag_error(diag, dir, 0, "not a directory");
-		return false;
-	}
-	if (!fm_secure(dir, &st, diag)) {
-		return false;
+	if (!(ok = dropin_dir_ok(cfg, dir, &absent)) || absent) {
+		return ok;
 	}
 	if ((n = scandir(dir, &list, conf_entry, by_name)) < 0) {
-		fm_diag_error(diag, dir, 0, "cannot read: %s", strerror(errno));
+		fm_config_error(cfg, fm_config_file(cfg, dir), 0, "cannot read: %s",
+			strerror(errno));
 		return false;
 	}
 	for (int i = 0; i < n; i++) {
 		char *path;
 		if (asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0) {
-			fm_diag_error(diag, dir, 0, "out of memory");
+			cfg->oom = true;
 			ok = false;
 		} else {
 			if (masked(path)) {
@@ -366,7 +433,7 @@ bool fm_config_read(struct fm_config *cfg, const char *path, bool required,
 		len -= 5;
 	}
 	if (asprintf(&dir, "%.*s.d", (int)len, path) < 0) {
-		fm_diag_error(diag, path, 0, "out of memory");
+		cfg->oom = true;
 		return false;
 	}
 	ok = read_dropins(cfg, dir, diag) && ok;

@@ -37,6 +37,14 @@ static const struct fm_arg_spec global_args[] = {
 
 static const char *const section_keys[] = { "action", "signal", "enabled" };
 
+// A problem held until fm_config_finish() writes them all in order.
+struct fm_note {
+	const char *file; /* interned, or NULL for the command line */
+	unsigned line;
+	size_t seq;       /* keeps equal places in the order they were found */
+	char *text;
+};
+
 struct fm_config *fm_config_create(void)
 {
 	return calloc(1, sizeof(struct fm_config));
@@ -78,6 +86,10 @@ void fm_config_destroy(struct fm_config *cfg)
 	free(cfg->defs);
 	settings_free(cfg->globals, cfg->nglobals);
 	free(cfg->plugin_dir);
+	for (size_t i = 0; i < cfg->nnotes; i++) {
+		free(cfg->notes[i].text);
+	}
+	free(cfg->notes);
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		free(cfg->files[i]);
 	}
@@ -184,12 +196,85 @@ bool fm_config_set(struct fm_config *cfg, struct fm_def *def, const char *key,
 	return true;
 }
 
-// Reports a problem at the setting's place, or at the section's.
-static void def_error(struct fm_diag *diag, const struct fm_def *def,
+void fm_config_error(struct fm_config *cfg, const char *file, unsigned line,
+	const char *fmt, ...)
+{
+	struct fm_note *grown;
+	char *text = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		cfg->oom = true; // still an error, reported without the details
+		return;
+	}
+	grown = realloc(cfg->notes, (cfg->nnotes + 1) * sizeof(*grown));
+	if (!grown) {
+		free(text);
+		cfg->oom = true;
+		return;
+	}
+	cfg->notes = grown;
+	grown[cfg->nnotes] = (struct fm_note){ .file = file, .line = line,
+		.seq = cfg->nnotes, .text = text };
+	cfg->nnotes++;
+}
+
+// Files in reading order, then the command line; lines; finding order.
+static size_t file_rank(const struct fm_config *cfg, const char *file)
+{
+	for (size_t i = 0; file && i < cfg->nfiles; i++) {
+		if (cfg->files[i] == file || strcmp(cfg->files[i], file) == 0) {
+			return i;
+		}
+	}
+	return cfg->nfiles;
+}
+
+static const struct fm_config *sorting;
+
+static int note_cmp(const void *pa, const void *pb)
+{
+	const struct fm_note *a = pa, *b = pb;
+	size_t fa = file_rank(sorting, a->file), fb = file_rank(sorting, b->file);
+
+	if (fa != fb) {
+		return fa < fb ? -1 : 1;
+	}
+	if (a->line != b->line) {
+		return a->line < b->line ? -1 : 1;
+	}
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void fm_config_flush(struct fm_config *cfg, struct fm_diag *diag)
+{
+	sorting = cfg;
+	qsort(cfg->notes, cfg->nnotes, sizeof(*cfg->notes), note_cmp);
+	sorting = NULL;
+	for (size_t i = 0; i < cfg->nnotes; i++) {
+		fm_diag_error(diag, cfg->notes[i].file, cfg->notes[i].line, "%s",
+			cfg->notes[i].text);
+		free(cfg->notes[i].text);
+	}
+	free(cfg->notes);
+	cfg->notes = NULL;
+	cfg->nnotes = 0;
+	if (cfg->oom) {
+		fm_diag_error(diag, NULL, 0, "out of memory");
+		cfg->oom = false;
+	}
+}
+
+// Holds a problem at the setting's place, or at the section's.
+static void def_error(struct fm_config *cfg, const struct fm_def *def,
 	const struct fm_setting *s, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static void def_error(struct fm_diag *diag, const struct fm_def *def,
+static void def_error(struct fm_config *cfg, const struct fm_def *def,
 	const struct fm_setting *s, const char *fmt, ...)
 {
 	char msg[512];
@@ -201,9 +286,9 @@ static void def_error(struct fm_diag *diag, const struct fm_def *def,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (file) {
-		fm_diag_error(diag, file, line, "[%s]: %s", def->name, msg);
+		fm_config_error(cfg, file, line, "[%s]: %s", def->name, msg);
 	} else {
-		fm_diag_error(diag, NULL, 0, "%s: %s",
+		fm_config_error(cfg, NULL, 0, "%s: %s",
 			def->label ? def->label : def->name, msg);
 	}
 }
@@ -232,28 +317,29 @@ static const char *suggest_key(const struct fm_action_type *type,
 	return best;
 }
 
-static void unknown_key(struct fm_diag *diag, const struct fm_def *def,
+static void unknown_key(struct fm_config *cfg, const struct fm_def *def,
 	const struct fm_setting *s, const struct fm_action_type *type)
 {
 	const char *hint = suggest_key(type, s->key);
 
 	if (hint) {
-		def_error(diag, def, s, "unknown key '%s' (did you mean '%s'?)",
+		def_error(cfg, def, s, "unknown key '%s' (did you mean '%s'?)",
 			s->key, hint);
 	} else {
-		def_error(diag, def, s, "unknown key '%s'", s->key);
+		def_error(cfg, def, s, "unknown key '%s'", s->key);
 	}
 }
 
 // "usr1, usr2 rtmin+1": each must be a trigger signal.
-static void resolve_signals(struct fm_def *def, const struct fm_setting *s,
-	struct fm_diag *diag)
+static void resolve_signals(struct fm_config *cfg, struct fm_def *def,
+	const struct fm_setting *s)
 {
 	char *list = strdup(s->value), *save = NULL;
+	bool any = false;
 
 	def->signals = 0;
 	if (!list) {
-		def_error(diag, def, s, "out of memory");
+		cfg->oom = true;
 		return;
 	}
 	for (char *w = strtok_r(list, " ,\t", &save); w;
@@ -261,19 +347,19 @@ static void resolve_signals(struct fm_def *def, const struct fm_setting *s,
 		int signo = fm_signal_parse(w);
 		char buf[FM_SIGNAME_MAX];
 
+		any = true;
 		if (!signo) {
-			def_error(diag, def, s, "unknown signal '%s'", w);
+			def_error(cfg, def, s, "unknown signal '%s'", w);
 		} else if (!fm_signal_is_trigger(signo)) {
-			def_error(diag, def, s, "signal %s cannot trigger actions "
+			def_error(cfg, def, s, "signal %s cannot trigger actions "
 				"(HUP, USR1, USR2, WINCH, RTMIN..RTMAX)",
 				fm_signal_name(signo, buf));
 		} else {
 			def->signals |= FM_SIGBIT(signo);
 		}
 	}
-	if (!def->signals && !strpbrk(s->value, "abcdefghijklmnopqrstuvwxyz"
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")) {
-		def_error(diag, def, s, "empty value for 'signal'");
+	if (!any) {
+		def_error(cfg, def, s, "empty value for 'signal'");
 	}
 	free(list);
 }
@@ -326,106 +412,171 @@ static void canonicalize(struct fm_def *def)
 }
 
 // Parses the type's arguments into a fresh state block.
-static void resolve_args(struct fm_def *def, struct fm_diag *diag)
+static void resolve_args(struct fm_config *cfg, struct fm_def *def)
 {
 	const struct fm_action_type *type = def->type;
 	char err[512];
 
 	def->state = calloc(1, type->state_size ? type->state_size : 1);
 	if (!def->state) {
-		def_error(diag, def, NULL, "out of memory");
+		cfg->oom = true;
 		return;
 	}
 	for (const struct fm_arg_spec *a = type->args; a && a->name; a++) {
 		void *dst = (char *)def->state + a->offset;
-		const struct fm_setting *s = NULL;
+		const struct fm_setting *s = fm_config_get(cfg, def, a->name);
 
 		fm_value_init(a, dst);
-		for (size_t i = 0; i < def->nsettings; i++) {
-			if (strcmp(def->settings[i].key, a->name) == 0) {
-				s = &def->settings[i];
-			}
-		}
 		if (s) {
 			if (!fm_value_parse(a, s->value, dst, err, sizeof(err))) {
-				def_error(diag, def, s, "%s", err);
+				def_error(cfg, def, s, "%s", err);
 			}
 		} else if (a->required) {
-			def_error(diag, def, NULL, "missing required key '%s'", a->name);
+			def_error(cfg, def, NULL, "missing required key '%s'", a->name);
 		} else if (a->default_value &&
 				!fm_value_parse(a, a->default_value, dst, err, sizeof(err))) {
-			def_error(diag, def, NULL, "bad built-in default: %s", err);
+			def_error(cfg, def, NULL, "bad built-in default: %s", err);
 		}
 	}
 }
 
-static void resolve_def(struct fm_def *def, const struct fm_registry *reg,
-	struct fm_diag *diag)
+static void resolve_type(struct fm_config *cfg, struct fm_def *def,
+	const struct fm_setting *action, const struct fm_registry *reg)
 {
-	const struct fm_setting *action = NULL, *signal = NULL;
-	unsigned before = diag->errors;
+	const char *hint;
+
+	if (!action) {
+		def_error(cfg, def, NULL, "missing required key 'action'");
+		return;
+	}
+	if ((def->type = fm_registry_find(reg, action->value))) {
+		return;
+	}
+	if ((hint = fm_registry_suggest(reg, action->value))) {
+		def_error(cfg, def, action, "unknown action type '%s' "
+			"(did you mean '%s'?)", action->value, hint);
+	} else {
+		def_error(cfg, def, action, "unknown action type '%s' "
+			"(see flagman --list)", action->value);
+	}
+}
+
+/*
+ * Keys that are neither common nor the type's arguments.  Without a known
+ * type only near misses of the common keys can be told apart (an 'acton'
+ * explains the missing 'action'); the rest would be guesses.
+ */
+static void check_keys(struct fm_config *cfg, struct fm_def *def)
+{
+	for (size_t i = 0; i < def->nsettings; i++) {
+		const struct fm_setting *s = &def->settings[i];
+		bool common = false;
+
+		for (size_t k = 0; k < 3; k++) {
+			common = common || strcmp(s->key, section_keys[k]) == 0;
+		}
+		if (common || (def->type && find_arg(def->type, s->key))) {
+			continue;
+		}
+		if (def->type || suggest_key(NULL, s->key)) {
+			unknown_key(cfg, def, s, def->type);
+		}
+	}
+}
+
+static void resolve_def(struct fm_config *cfg, struct fm_def *def,
+	const struct fm_registry *reg)
+{
+	const struct fm_setting *action, *signal, *enabled;
+	size_t before = cfg->nnotes;
 	char err[512] = "";
 
 	def_state_free(def);
 	def->type = NULL;
 	def->enabled = true;
-	for (size_t i = 0; i < def->nsettings; i++) {
-		const struct fm_setting *s = &def->settings[i];
-		if (strcmp(s->key, "action") == 0) {
-			action = s;
-		} else if (strcmp(s->key, "signal") == 0) {
-			signal = s;
-		} else if (strcmp(s->key, "enabled") == 0 &&
-				!fm_parse_bool(s->value, &def->enabled)) {
-			def_error(diag, def, s, "invalid boolean '%s' for 'enabled' "
-				"(yes/no, true/false, on/off, 1/0)", s->value);
-		}
+	action = fm_config_get(cfg, def, "action");
+	signal = fm_config_get(cfg, def, "signal");
+	enabled = fm_config_get(cfg, def, "enabled");
+	if (enabled && !fm_parse_bool(enabled->value, &def->enabled)) {
+		def_error(cfg, def, enabled, "invalid boolean '%s' for 'enabled' "
+			"(yes/no, true/false, on/off, 1/0)", enabled->value);
 	}
-	if (!action) {
-		def_error(diag, def, NULL, "missing required key 'action'");
-	} else if (!(def->type = fm_registry_find(reg, action->value))) {
-		const char *hint = fm_registry_suggest(reg, action->value);
-		if (hint) {
-			def_error(diag, def, action, "unknown action type '%s' "
-				"(did you mean '%s'?)", action->value, hint);
-		} else {
-			def_error(diag, def, action, "unknown action type '%s' "
-				"(see flagman --list)", action->value);
-		}
-	}
+	resolve_type(cfg, def, action, reg);
 	if (!signal) {
-		def_error(diag, def, NULL, "missing required key 'signal'");
+		def_error(cfg, def, NULL, "missing required key 'signal'");
 	} else {
-		resolve_signals(def, signal, diag);
+		resolve_signals(cfg, def, signal);
 	}
-	for (size_t i = 0; i < def->nsettings; i++) {
-		const struct fm_setting *s = &def->settings[i];
-		if (s == action || s == signal || strcmp(s->key, "enabled") == 0) {
-			continue;
-		}
-		if (!def->type || !find_arg(def->type, s->key)) {
-			if (def->type || !action) {
-				unknown_key(diag, def, s, def->type);
-			}
-		}
-	}
+	check_keys(cfg, def);
 	if (!def->type) {
 		return;
 	}
-	resolve_args(def, diag);
-	if (diag->errors == before && def->type->validate &&
+	resolve_args(cfg, def);
+	if (cfg->nnotes == before && !cfg->oom && def->type->validate &&
 			!def->type->validate(def->state, err, sizeof(err))) {
-		def_error(diag, def, NULL, "%s", err);
+		def_error(cfg, def, NULL, "%s", err);
 	}
-	if (diag->errors == before) {
+	if (cfg->nnotes == before && !cfg->oom) {
 		canonicalize(def);
 	}
 }
 
-static void resolve_globals(struct fm_config *cfg, struct fm_diag *diag)
+static const char *suggest_global(const char *key)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+
+	for (const struct fm_arg_spec *a = global_args; a->name; a++) {
+		unsigned d = fm_edit_distance(key, a->name);
+		if (d < best_d) {
+			best_d = d;
+			best = a->name;
+		}
+	}
+	return best;
+}
+
+static void resolve_global(struct fm_config *cfg, const struct fm_setting *s)
+{
+	const struct fm_arg_spec *a = global_args;
+	const char *hint;
+	char err[512];
+	void *dst;
+
+	while (a->name && strcmp(a->name, s->key) != 0) {
+		a++;
+	}
+	if (!a->name) {
+		if ((hint = suggest_global(s->key))) {
+			fm_config_error(cfg, s->file, s->line, "[flagman]: unknown "
+				"key '%s' (did you mean '%s'?)", s->key, hint);
+		} else {
+			fm_config_error(cfg, s->file, s->line,
+				"[flagman]: unknown key '%s'", s->key);
+		}
+		return;
+	}
+	dst = (char *)cfg + a->offset;
+	if (dst == &cfg->reload_signal) {
+		cfg->reload_signal_set = true;
+		if (strcasecmp(s->value, "none") == 0) {
+			cfg->reload_signal = 0;
+			return;
+		}
+	}
+	if (!fm_value_parse(a, s->value, dst, err, sizeof(err))) {
+		fm_config_error(cfg, s->file, s->line, "[flagman]: %s", err);
+	} else if (dst == &cfg->reload_signal &&
+			!fm_signal_is_trigger(cfg->reload_signal)) {
+		fm_config_error(cfg, s->file, s->line, "[flagman]: "
+			"reload_signal must be HUP, USR1, USR2, WINCH, "
+			"RTMIN..RTMAX or none");
+	}
+}
+
+static void resolve_globals(struct fm_config *cfg)
 {
 	char err[512];
-	int level = 1;
 
 	for (const struct fm_arg_spec *a = global_args; a->name; a++) {
 		fm_value_parse(a, a->default_value, (char *)cfg + a->offset, err,
@@ -433,65 +584,11 @@ static void resolve_globals(struct fm_config *cfg, struct fm_diag *diag)
 	}
 	cfg->reload_signal_set = false;
 	for (size_t i = 0; i < cfg->nglobals; i++) {
-		const struct fm_setting *s = &cfg->globals[i];
-		const struct fm_arg_spec *a = global_args;
-		void *dst;
-
-		while (a->name && strcmp(a->name, s->key) != 0) {
-			a++;
-		}
-		if (!a->name) {
-			const char *best = NULL;
-			unsigned best_d = 3;
-			for (a = global_args; a->name; a++) {
-				unsigned d = fm_edit_distance(s->key, a->name);
-				if (d < best_d) {
-					best_d = d;
-					best = a->name;
-				}
-			}
-			if (best) {
-				fm_diag_error(diag, s->file, s->line, "[flagman]: unknown "
-					"key '%s' (did you mean '%s'?)", s->key, best);
-			} else {
-				fm_diag_error(diag, s->file, s->line,
-					"[flagman]: unknown key '%s'", s->key);
-			}
-			continue;
-		}
-		dst = (char *)cfg + a->offset;
-		if (a->offset == offsetof(struct fm_config, reload_signal)) {
-			cfg->reload_signal_set = true;
-			if (strcasecmp(s->value, "none") == 0) {
-				cfg->reload_signal = 0;
-				continue;
-			}
-		}
-		if (!fm_value_parse(a, s->value, dst, err, sizeof(err))) {
-			fm_diag_error(diag, s->file, s->line, "[flagman]: %s", err);
-		} else if (dst == &cfg->reload_signal &&
-				!fm_signal_is_trigger(cfg->reload_signal)) {
-			fm_diag_error(diag, s->file, s->line, "[flagman]: "
-				"reload_signal must be HUP, USR1, USR2, WINCH, "
-				"RTMIN..RTMAX or none");
-		}
+		resolve_global(cfg, &cfg->globals[i]);
 	}
 	// log_level was parsed as an index into level_names.
-	if (cfg->log_level >= 0 && cfg->log_level < 4) {
-		level = level_values[cfg->log_level];
-	}
-	cfg->log_level = level;
-}
-
-static const struct fm_setting *global_setting(const struct fm_config *cfg,
-	const char *key)
-{
-	for (size_t i = 0; i < cfg->nglobals; i++) {
-		if (strcmp(cfg->globals[i].key, key) == 0) {
-			return &cfg->globals[i];
-		}
-	}
-	return NULL;
+	cfg->log_level = level_values[cfg->log_level >= 0 && cfg->log_level < 4 ?
+		cfg->log_level : 1];
 }
 
 size_t fm_config_count(const struct fm_config *cfg, int signo)
@@ -507,29 +604,39 @@ size_t fm_config_count(const struct fm_config *cfg, int signo)
 	return n;
 }
 
+// HUP runs actions when bound to any, unless reload_signal says otherwise.
+static void check_reload_signal(struct fm_config *cfg)
+{
+	const struct fm_setting *s = fm_config_get(cfg, NULL, "reload_signal");
+	char buf[FM_SIGNAME_MAX];
+
+	if (!cfg->reload_signal || !fm_config_count(cfg, cfg->reload_signal)) {
+		return;
+	}
+	if (!cfg->reload_signal_set) {
+		cfg->reload_signal = 0;
+		return;
+	}
+	fm_config_error(cfg, s->file, s->line, "[flagman]: signal %s is both the "
+		"reload signal and bound to actions (set reload_signal to another "
+		"signal or none)", fm_signal_name(cfg->reload_signal, buf));
+}
+
 bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag)
 {
 	size_t enabled = 0;
 
-	resolve_globals(cfg, diag);
+	resolve_globals(cfg);
 	for (size_t i = 0; i < cfg->ndefs; i++) {
-		resolve_def(&cfg->defs[i], reg, diag);
+		resolve_def(cfg, &cfg->defs[i], reg);
 		enabled += cfg->defs[i].enabled;
 	}
-	if (cfg->reload_signal && fm_config_count(cfg, cfg->reload_signal)) {
-		if (cfg->reload_signal_set) {
-			const struct fm_setting *s = global_setting(cfg, "reload_signal");
-			char buf[FM_SIGNAME_MAX];
-			fm_diag_error(diag, s->file, s->line, "[flagman]: signal %s is "
-				"both the reload signal and bound to actions",
-				fm_signal_name(cfg->reload_signal, buf));
-		} else {
-			cfg->reload_signal = 0; // HUP runs actions instead
-		}
-	}
+	check_reload_signal(cfg);
+	fm_config_flush(cfg, diag);
 	if (diag->errors == 0 && enabled == 0) {
-		fm_diag_error(diag, NULL, 0, "no actions are configured");
+		fm_diag_error(diag, NULL, 0, "no actions are configured (none is "
+			"enabled in the configuration or given on the command line)");
 	}
 	return diag->errors == 0;
 }
@@ -540,6 +647,32 @@ static void dump_duration(FILE *out, const char *key, uint64_t ms)
 		fprintf(out, "%s = %llus\n", key, (unsigned long long)(ms / 1000));
 	} else {
 		fprintf(out, "%s = %llums\n", key, (unsigned long long)ms);
+	}
+}
+
+// Would "key = value" read back as value?  inih trims, cuts at " ;" and
+// at the line's end, and our reader refuses long lines.
+static bool representable(const char *key, const char *value)
+{
+	size_t len = strlen(value);
+
+	return strlen(key) + 3 + len <= FM_MAX_LINE - 2 &&
+		!strpbrk(value, "\n\r") && !strstr(value, " ;") &&
+		!strstr(value, "\t;") &&
+		(len == 0 || (!strchr(" \t", value[0]) &&
+			!strchr(" \t", value[len - 1])));
+}
+
+static void dump_def(const struct fm_def *d, FILE *out)
+{
+	fprintf(out, "\n[%s]\n%s", d->name, d->canon);
+	for (size_t i = 0; i < d->nsettings; i++) {
+		const struct fm_setting *s = &d->settings[i];
+		if (find_arg(d->type, s->key) && !representable(s->key, s->value)) {
+			fm_log(FM_LOG_WARNING, d->name, NULL, "the value of '%s' "
+				"cannot be written as it is in the file format; the dump "
+				"will not read back the same", s->key);
+		}
 	}
 }
 
@@ -556,9 +689,8 @@ void fm_config_dump(const struct fm_config *cfg, FILE *out)
 	fprintf(out, "log_level = %s\n", fm_log_level_name(cfg->log_level));
 	fprintf(out, "plugin_dir = %s\n", cfg->plugin_dir ? cfg->plugin_dir : "");
 	for (size_t i = 0; i < cfg->ndefs; i++) {
-		const struct fm_def *d = &cfg->defs[i];
-		if (d->canon) {
-			fprintf(out, "\n[%s]\n%s", d->name, d->canon);
+		if (cfg->defs[i].canon) {
+			dump_def(&cfg->defs[i], out);
 		}
 	}
 }

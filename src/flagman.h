@@ -147,6 +147,8 @@ struct fm_def {
 	char *canon;  /* canonical text, compared by reload */
 };
 
+struct fm_note;
+
 struct fm_config {
 	/* [flagman]; each *_set says whether the file or CLI gave it */
 	bool successful_empty;
@@ -163,6 +165,9 @@ struct fm_config {
 	size_t ndefs;
 	char **files; /* every file name read, for diagnostics */
 	size_t nfiles;
+	struct fm_note *notes; /* problems held until fm_config_finish() */
+	size_t nnotes;
+	bool oom;
 };
 
 struct fm_config *fm_config_create(void);
@@ -180,8 +185,15 @@ struct fm_setting *fm_config_get(struct fm_config *cfg, struct fm_def *def,
  * earlier value of the key.  false on no memory. */
 bool fm_config_set(struct fm_config *cfg, struct fm_def *def, const char *key,
 	const char *value, const char *file, unsigned line);
-/* Resolves and validates everything; every problem goes to diag.  Returns
- * true when diag saw no error. */
+/* Holds a problem found at file:line (file interned, or NULL for the
+ * command line; line 0 for the whole file) for fm_config_flush(). */
+void fm_config_error(struct fm_config *cfg, const char *file, unsigned line,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Writes the held problems to diag (where they are counted) in reading
+ * order of the files, then line order; command-line problems last. */
+void fm_config_flush(struct fm_config *cfg, struct fm_diag *diag);
+/* Resolves and validates everything, then flushes every problem (the
+ * readers' included) to diag.  Returns true when diag saw no error. */
 bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag);
 /* Prints the effective configuration in the file format. */
@@ -195,15 +207,15 @@ size_t fm_config_count(const struct fm_config *cfg, int signo);
 #define FM_MAX_LINE 200
 
 /* Reads path and then every path.d/ *.conf (path "X.conf" gives "X.d").
- * A missing file is an error only when required.  Problems go to diag;
- * returns true when none were found. */
+ * A missing file is an error only when required.  Problems are held in cfg
+ * (see fm_config_flush); returns true when none were found. */
 bool fm_config_read(struct fm_config *cfg, const char *path, bool required,
 	struct fm_diag *diag);
 /* When flagman runs as root: true if path (with stat st) is owned by root
  * and not writable by group or others; else reports it to diag. */
 struct stat;
 bool fm_secure(const char *path, const struct stat *st, struct fm_diag *diag);
-/* Reads one file (no drop-ins): for tests and the fuzzer. */
+/* Reads one file (no drop-ins) from f; path names it in diagnostics. */
 bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 	struct fm_diag *diag);
 

@@ -50,7 +50,8 @@ static struct fm_config *load(void *data, struct fm_diag *diag)
 	}
 	load_plugins(cfg, ctx->reg, diag);
 	fm_cli_apply(ctx->cli, cfg, ctx->reg, diag);
-	if (diag->errors || !fm_config_finish(cfg, ctx->reg, diag)) {
+	// Even after errors: finish reports the files' problems, all of them.
+	if (!fm_config_finish(cfg, ctx->reg, diag)) {
 		fm_config_destroy(cfg);
 		return NULL;
 	}
