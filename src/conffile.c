@@ -206,6 +206,9 @@ static char *read_line(char *str, int num, void *stream)
 	if (len > 0 && r->buf[len - 1] == '\n') {
 		len--;
 	}
+	if (len > 0 && r->buf[len - 1] == '\r') {
+		len--; // CR LF files: the CR is no part of the value, nor of the limit
+	}
 	if (!check_line(r, r->buf, len, max)) {
 		strcpy(str, "\n"); // keeps inih in step, line-wise
 		return str;
@@ -324,9 +327,11 @@ static bool read_path(struct fm_config *cfg, const char *path, bool required,
 	}
 	if (fd < 0) {
 		fm_config_error(cfg, file, 0, "cannot open: %s", strerror(err));
+		cfg->incomplete = true;
 		return false;
 	}
 	if (!(f = check_file(cfg, file, fd))) {
+		cfg->incomplete = true;
 		return false;
 	}
 	ok = fm_config_read_file(cfg, file, f, diag);
@@ -384,6 +389,7 @@ static bool dropin_dir_ok(struct fm_config *cfg, const char *dir, bool *absent)
 	} else {
 		return true;
 	}
+	cfg->incomplete = true;
 	return false;
 }
 
@@ -400,6 +406,7 @@ static bool read_dropins(struct fm_config *cfg, const char *dir,
 	if ((n = scandir(dir, &list, conf_entry, by_name)) < 0) {
 		fm_config_error(cfg, fm_config_file(cfg, dir), 0, "cannot read: %s",
 			strerror(errno));
+		cfg->incomplete = true;
 		return false;
 	}
 	for (int i = 0; i < n; i++) {

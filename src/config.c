@@ -405,7 +405,7 @@ static void canonicalize(struct fm_def *def)
 	for (const struct fm_arg_spec *a = def->type->args; a && a->name; a++) {
 		const char *text = arg_text(def, a);
 		if (text) {
-			fprintf(f, "%s = %s\n", a->name, text);
+			fprintf(f, "%s =%s%s\n", a->name, *text ? " " : "", text);
 		}
 	}
 	fclose(f);
@@ -628,7 +628,9 @@ bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
 	size_t enabled = 0;
 
 	resolve_globals(cfg);
-	for (size_t i = 0; i < cfg->ndefs; i++) {
+	// Sections merged from a partial set of files would report the missing
+	// file's keys as missing: only the problems found so far are real.
+	for (size_t i = 0; i < cfg->ndefs && !cfg->incomplete; i++) {
 		resolve_def(cfg, &cfg->defs[i], reg);
 		enabled += cfg->defs[i].enabled;
 	}

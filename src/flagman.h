@@ -168,6 +168,7 @@ struct fm_config {
 	struct fm_note *notes; /* problems held until fm_config_finish() */
 	size_t nnotes;
 	bool oom;
+	bool incomplete; /* a file could not be read: sections are not checked */
 };
 
 struct fm_config *fm_config_create(void);
