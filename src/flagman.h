@@ -116,6 +116,9 @@ void fm_registry_list(const struct fm_registry *reg, FILE *out);
 extern const struct fm_action_type fm_action_print;
 extern const struct fm_action_type fm_action_delay_print;
 extern const struct fm_action_type fm_action_print_once;
+extern const struct fm_action_type fm_action_exec;
+extern const struct fm_action_type fm_action_signal;
+extern const struct fm_action_type fm_action_write;
 
 /* ---- config.c: what the file and the command line describe ---- */
 

@@ -27,6 +27,7 @@ struct fm_registry {
 
 static const struct fm_action_type *const builtins[] = {
 	&fm_action_print, &fm_action_delay_print, &fm_action_print_once,
+	&fm_action_exec, &fm_action_signal, &fm_action_write,
 };
 
 struct fm_registry *fm_registry_create(void)

@@ -1,0 +1,485 @@
+/*
+ * exec: runs a program (no shell) and waits for it without blocking the
+ * loop.  The child is started by spawn.c in its own process group; a timeout
+ * sends kill_signal to that group and SIGKILL after kill_grace.  With
+ * output = log, each line the child writes goes to flagman's log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "flagman/action.h"
+#include "spawn.h"
+
+enum output { OUT_INHERIT, OUT_LOG, OUT_NULL };
+enum on_failure { FAIL_CONTINUE, FAIL_STOP };
+enum phase { IDLE, RUNNING, TERMINATING, KILLING };
+
+struct exec {
+	/* arguments */
+	char **argv;
+	uint64_t timeout_ms;
+	int kill_signal;
+	uint64_t kill_grace_ms;
+	uid_t user;
+	gid_t group;
+	char *working_directory;
+	char **environment;
+	bool clear_environment;
+	int output;
+	int on_failure;
+
+	/* resolved by set_up */
+	bool set_ids;
+	char *user_name, *home, *shell; /* NULL without a passwd entry */
+	gid_t gid;
+
+	/* the run under way */
+	enum phase phase;
+	pid_t pid;        /* 0: none */
+	pid_t last_group; /* of the latest child, for stragglers */
+	int report_fd;
+	bool timed_out, stopping;
+	struct fm_stream out, err;
+};
+
+static enum fm_result failure(const struct exec *e)
+{
+	return e->on_failure == FAIL_STOP ? FM_RESULT_FAILED_STOP :
+		FM_RESULT_FAILED;
+}
+
+static const char *sig_name(int signo, char *buf, size_t size)
+{
+	const char *name = sigabbrev_np(signo);
+
+	if (name) {
+		return name;
+	}
+	snprintf(buf, size, "%d", signo);
+	return buf;
+}
+
+static const char *duration(uint64_t ms, char *buf, size_t size)
+{
+	if (ms % 1000) {
+		snprintf(buf, size, "%llums", (unsigned long long)ms);
+	} else {
+		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
+	}
+	return buf;
+}
+
+static void exec_on_fd(struct fm_action *action, void *state, int fd,
+	short revents)
+{
+	struct exec *e = state;
+
+	(void)revents;
+	if (fd == e->out.fd) {
+		fm_stream_read(action, &e->out);
+	} else if (fd == e->err.fd) {
+		fm_stream_read(action, &e->err);
+	}
+}
+
+/* ---- the process group ---- */
+
+// Ends what is left of process group pg among flagman's children; with
+// wait, reaps them before returning.
+static void end_group(pid_t pg, bool wait)
+{
+	pid_t r;
+	int st;
+
+	if (pg <= 0) {
+		return; // -0 would name flagman's own group
+	}
+	while ((r = waitpid(-pg, &st, WNOHANG)) > 0) {
+		continue;
+	}
+	if (r != 0) {
+		return; // no child of flagman is left in the group
+	}
+	kill(-pg, SIGKILL);
+	while (wait && ((r = waitpid(-pg, &st, 0)) > 0 || errno == EINTR)) {
+		continue;
+	}
+}
+
+// Sends kill_signal to the group, then SIGKILL after kill_grace.
+static void terminate(struct fm_action *action, struct exec *e)
+{
+	kill(-e->pid, e->kill_signal);
+	if (e->kill_signal == SIGKILL) {
+		e->phase = KILLING;
+		fm_action_set_timer(action, 0);
+		return;
+	}
+	// A stopped process would never see the signal.
+	kill(-e->pid, SIGCONT);
+	e->phase = TERMINATING;
+	fm_action_set_timer(action, e->kill_grace_ms ? e->kill_grace_ms : 1);
+}
+
+static void describe(int wstatus, char *buf, size_t size)
+{
+	char num[16];
+	int sig;
+
+	if (WIFEXITED(wstatus)) {
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(wstatus));
+		return;
+	}
+	sig = WTERMSIG(wstatus);
+	snprintf(buf, size, "killed by signal %s (status %d)%s",
+		sig_name(sig, num, sizeof(num)), 128 + sig,
+		WCOREDUMP(wstatus) ? ", core dumped" : "");
+}
+
+// The child has been reaped: log how it ended and complete the run.
+static void finish(struct fm_action *action, struct exec *e, int wstatus)
+{
+	enum fm_result result = FM_RESULT_OK;
+	char why[600], how[64];
+
+	fm_stream_drain(action, &e->out);
+	fm_stream_drain(action, &e->err);
+	if (e->report_fd >= 0) {
+		if (fm_spawn_report(e->report_fd, e->argv[0], e->working_directory,
+				why, sizeof(why))) {
+			fm_action_log(action, FM_LOG_ERROR, "%s", why);
+		}
+		close(e->report_fd);
+		e->report_fd = -1;
+	}
+	fm_action_set_timer(action, 0);
+	if (e->timed_out || e->stopping) {
+		end_group(e->pid, false);
+	}
+	describe(wstatus, how, sizeof(how));
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && !e->timed_out) {
+		fm_action_log(action, FM_LOG_INFO, "%s", how);
+	} else if (e->stopping) {
+		fm_action_log(action, FM_LOG_INFO, "stopped: %s", how);
+		result = failure(e);
+	} else {
+		fm_action_log(action, FM_LOG_WARNING, "%s%s",
+			e->timed_out ? "timed out; " : "", how);
+		result = failure(e);
+	}
+	e->pid = 0;
+	e->phase = IDLE;
+	fm_action_done(action, result);
+}
+
+/* ---- the callbacks ---- */
+
+static bool build_env(const struct exec *e, const struct fm_action *action,
+	const struct fm_run *run, struct fm_env *env)
+{
+	bool ok;
+
+	if (!fm_env_init(env, !e->clear_environment)) {
+		return false;
+	}
+	ok = !e->home || (fm_env_set(env, "HOME", "%s", e->home) &&
+		fm_env_set(env, "USER", "%s", e->user_name) &&
+		fm_env_set(env, "LOGNAME", "%s", e->user_name) &&
+		fm_env_set(env, "SHELL", "%s", e->shell));
+	for (char **p = e->environment; ok && p && *p; p++) {
+		ok = fm_env_put(env, *p);
+	}
+	ok = ok && fm_env_set(env, "FLAGMAN_SIGNAL", "%s", run->signame) &&
+		fm_env_set(env, "FLAGMAN_ACTION", "%s", fm_action_name(action)) &&
+		fm_env_set(env, "FLAGMAN_SENDER_PID", "%ld", (long)run->sender_pid) &&
+		fm_env_set(env, "FLAGMAN_SENDER_UID", "%lu",
+			(unsigned long)run->sender_uid) &&
+		fm_env_set(env, "FLAGMAN_MERGED", "%u", run->merged);
+	if (ok && run->has_value) {
+		ok = fm_env_set(env, "FLAGMAN_VALUE", "%d", run->value);
+	}
+	if (!ok) {
+		fm_env_finish(env);
+	}
+	return ok;
+}
+
+// Starts the child; false after logging why it could not be.
+static bool start(struct fm_action *action, struct exec *e,
+	const struct fm_env *env)
+{
+	struct fm_spawn sp = {
+		.argv = e->argv, .envp = env->vars, .cwd = e->working_directory,
+		.user = e->user_name, .uid = e->user, .gid = e->gid,
+		.set_ids = e->set_ids, .out_fd = -1, .err_fd = -1,
+		.null_output = e->output == OUT_NULL,
+	};
+	pid_t pid;
+
+	if (e->output == OUT_LOG &&
+			(!fm_stream_open(action, &e->out, FM_LOG_INFO, &sp.out_fd) ||
+			!fm_stream_open(action, &e->err, FM_LOG_WARNING, &sp.err_fd))) {
+		int err = errno;
+
+		fm_action_log(action, FM_LOG_ERROR, "cannot create a pipe for the "
+			"output: %s", strerror(err));
+		if (sp.out_fd >= 0) {
+			close(sp.out_fd);
+		}
+		fm_stream_close(action, &e->out);
+		return false;
+	}
+	pid = fm_spawn(&sp, &e->report_fd);
+	if (sp.out_fd >= 0) {
+		close(sp.out_fd);
+	}
+	if (sp.err_fd >= 0) {
+		close(sp.err_fd);
+	}
+	if (pid < 0) {
+		fm_action_log(action, FM_LOG_ERROR, "cannot start '%s': %s",
+			e->argv[0], strerror((int)-pid));
+		fm_stream_close(action, &e->out);
+		fm_stream_close(action, &e->err);
+		return false;
+	}
+	e->pid = e->last_group = pid;
+	return true;
+}
+
+static int exec_run(struct fm_action *action, void *state,
+	const struct fm_run *run)
+{
+	struct exec *e = state;
+	struct fm_env env;
+	int st;
+
+	if (!build_env(e, action, run, &env)) {
+		fm_action_log(action, FM_LOG_ERROR, "out of memory");
+		return failure(e);
+	}
+	e->timed_out = e->stopping = false;
+	if (!start(action, e, &env)) {
+		fm_env_finish(&env);
+		return failure(e);
+	}
+	fm_env_finish(&env);
+	e->phase = RUNNING;
+	if (fm_action_watch_child(action, e->pid) < 0) {
+		fm_action_log(action, FM_LOG_ERROR, "cannot watch PID %ld; "
+			"killing it", (long)e->pid);
+		kill(-e->pid, SIGKILL);
+		while (waitpid(e->pid, &st, 0) < 0 && errno == EINTR) {
+			continue;
+		}
+		e->stopping = true;
+		finish(action, e, st);
+		return failure(e);
+	}
+	fm_action_log(action, FM_LOG_DEBUG, "started '%s' as PID %ld",
+		e->argv[0], (long)e->pid);
+	if (e->timeout_ms) {
+		fm_action_set_timer(action, e->timeout_ms);
+	}
+	return FM_RUN_PENDING;
+}
+
+static void exec_on_child(struct fm_action *action, void *state, pid_t pid,
+	int wstatus)
+{
+	struct exec *e = state;
+
+	if (pid == e->pid) {
+		finish(action, e, wstatus);
+	}
+}
+
+static void exec_on_timer(struct fm_action *action, void *state)
+{
+	struct exec *e = state;
+	char sig[16], t[32];
+
+	if (e->phase == RUNNING) {
+		e->timed_out = true;
+		fm_action_log(action, FM_LOG_WARNING, "timed out after %s; sending "
+			"SIG%s to process group %ld",
+			duration(e->timeout_ms, t, sizeof(t)),
+			sig_name(e->kill_signal, sig, sizeof(sig)), (long)e->pid);
+		terminate(action, e);
+	} else if (e->phase == TERMINATING) {
+		fm_action_log(action, FM_LOG_WARNING, "still running %s after "
+			"SIG%s; sending SIGKILL to process group %ld",
+			duration(e->kill_grace_ms, t, sizeof(t)),
+			sig_name(e->kill_signal, sig, sizeof(sig)), (long)e->pid);
+		kill(-e->pid, SIGKILL);
+		e->phase = KILLING;
+	}
+}
+
+static void exec_stop(struct fm_action *action, void *state, bool force)
+{
+	struct exec *e = state;
+	char sig[16];
+	int st = 0;
+
+	if (!e->pid) {
+		fm_action_done(action, FM_RESULT_OK);
+		return;
+	}
+	e->stopping = true;
+	if (!force) {
+		if (e->phase == RUNNING) {
+			fm_action_log(action, FM_LOG_INFO, "stopping: sending SIG%s to "
+				"process group %ld",
+				sig_name(e->kill_signal, sig, sizeof(sig)), (long)e->pid);
+			terminate(action, e);
+		}
+		return;
+	}
+	// flagman is about to exit: end the group and reap it right here.
+	kill(-e->pid, SIGKILL);
+	while (waitpid(e->pid, &st, 0) < 0 && errno == EINTR) {
+		continue;
+	}
+	end_group(e->pid, true);
+	finish(action, e, st);
+}
+
+static int exec_set_up(struct fm_action *action, void *state)
+{
+	struct exec *e = state;
+	struct passwd *pw;
+
+	e->report_fd = e->out.fd = e->err.fd = -1;
+	e->gid = e->group;
+	if (e->user == (uid_t)-1 && e->group == (gid_t)-1) {
+		return 0;
+	}
+	if (geteuid() != 0 && ((e->user != (uid_t)-1 && e->user != geteuid()) ||
+			(e->group != (gid_t)-1 && e->group != getegid()))) {
+		fm_action_log(action, FM_LOG_ERROR, "'user' and 'group' need flagman "
+			"to run as root (it runs as uid %lu)", (unsigned long)geteuid());
+		return -EPERM;
+	}
+	e->set_ids = geteuid() == 0;
+	if (e->user == (uid_t)-1) {
+		return 0;
+	}
+	if (!(pw = getpwuid(e->user))) {
+		if (e->group != (gid_t)-1) {
+			return 0; // a bare uid and gid: no groups, no HOME
+		}
+		fm_action_log(action, FM_LOG_ERROR, "user %lu has no passwd entry; "
+			"set 'group' as well", (unsigned long)e->user);
+		return -ENOENT;
+	}
+	e->user_name = strdup(pw->pw_name);
+	e->home = strdup(pw->pw_dir);
+	e->shell = strdup(pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
+	if (!e->user_name || !e->home || !e->shell) {
+		fm_action_log(action, FM_LOG_ERROR, "out of memory");
+		return -ENOMEM;
+	}
+	if (e->group == (gid_t)-1) {
+		e->gid = pw->pw_gid;
+	}
+	return 0;
+}
+
+static void exec_tear_down(struct fm_action *action, void *state)
+{
+	struct exec *e = state;
+
+	if (e->pid) {
+		exec_stop(action, e, true);
+	}
+	// What the last run left behind in its group must not outlive us.
+	if (e->last_group) {
+		end_group(e->last_group, true);
+		e->last_group = 0;
+	}
+	free(e->user_name);
+	free(e->home);
+	free(e->shell);
+	e->user_name = e->home = e->shell = NULL;
+}
+
+static bool exec_validate(const void *state, char *err, size_t errlen)
+{
+	const struct exec *e = state;
+
+	for (char **p = e->environment; p && *p; p++) {
+		if (!fm_env_valid(*p)) {
+			snprintf(err, errlen, "invalid entry '%s' in 'environment' "
+				"(expected NAME=VALUE)", *p);
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *const output_choices[] = { "inherit", "log", "null", NULL };
+static const char *const failure_choices[] = { "continue", "stop", NULL };
+
+static const struct fm_arg_spec exec_args[] = {
+	{ "command", FM_ARG_ARGV, .required = true,
+		.offset = offsetof(struct exec, argv),
+		.help = "the program and its arguments (no shell)" },
+	{ "timeout", FM_ARG_DURATION, .default_value = "0",
+		.offset = offsetof(struct exec, timeout_ms),
+		.help = "end the program after this long; 0: never" },
+	{ "kill_signal", FM_ARG_SIGNAL, .default_value = "TERM",
+		.offset = offsetof(struct exec, kill_signal),
+		.help = "sent to the process group on timeout and at shutdown" },
+	{ "kill_grace", FM_ARG_DURATION, .default_value = "5s",
+		.offset = offsetof(struct exec, kill_grace_ms),
+		.help = "wait this long after kill_signal before SIGKILL" },
+	{ "user", FM_ARG_USER, .offset = offsetof(struct exec, user),
+		.help = "run as this user (flagman must be root)" },
+	{ "group", FM_ARG_GROUP, .offset = offsetof(struct exec, group),
+		.help = "run with this group (flagman must be root)" },
+	{ "working_directory", FM_ARG_PATH,
+		.offset = offsetof(struct exec, working_directory),
+		.help = "run in this directory" },
+	{ "environment", FM_ARG_ARGV,
+		.offset = offsetof(struct exec, environment),
+		.help = "NAME=VALUE words added to the environment" },
+	{ "clear_environment", FM_ARG_BOOL, .default_value = "no",
+		.offset = offsetof(struct exec, clear_environment),
+		.help = "start from an empty environment" },
+	{ "output", FM_ARG_ENUM, .default_value = "inherit",
+		.offset = offsetof(struct exec, output), .choices = output_choices,
+		.help = "stdout and stderr: flagman's, its log, or /dev/null" },
+	{ "on_failure", FM_ARG_ENUM, .default_value = "continue",
+		.offset = offsetof(struct exec, on_failure),
+		.choices = failure_choices,
+		.help = "stop: skip the rest of the chain when the program fails" },
+	{ 0 },
+};
+
+const struct fm_action_type fm_action_exec = {
+	.abi = FM_ACTION_ABI,
+	.name = "exec",
+	.description = "Runs a program without a shell and waits for it without "
+		"blocking other signals; a non-zero exit status, a signal or a "
+		"timeout is a failure.",
+	.args = exec_args,
+	.state_size = sizeof(struct exec),
+	.validate = exec_validate,
+	.set_up = exec_set_up,
+	.run = exec_run,
+	.stop = exec_stop,
+	.on_timer = exec_on_timer,
+	.on_fd = exec_on_fd,
+	.on_child = exec_on_child,
+	.tear_down = exec_tear_down,
+};

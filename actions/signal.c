@@ -1,0 +1,181 @@
+/*
+ * signal: forwards a signal (by default the one that started the chain) to
+ * a process named by pid, or by a pidfile read again at every run, or to
+ * that process's group.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flagman/action.h"
+
+struct sigfwd {
+	int send;       /* 0: the signal that started the run */
+	long long pid;  /* 0: unset */
+	char *pidfile;
+	bool process_group;
+};
+
+static const char *sig_name(int signo, char *buf, size_t size)
+{
+	const char *name = sigabbrev_np(signo);
+
+	if (name) {
+		return name;
+	}
+	snprintf(buf, size, "%d", signo);
+	return buf;
+}
+
+// Writes text to out with control characters shown as '?', for messages.
+static void printable(const char *text, size_t len, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < len && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)text[i];
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[i] = '\0';
+}
+
+// "123\n" with optional blanks around it; the whole content must be a PID.
+static pid_t parse_pid(const char *text)
+{
+	char *end;
+	long v;
+
+	while (*text == ' ' || *text == '\t') {
+		text++;
+	}
+	if (*text < '0' || *text > '9') {
+		return 0;
+	}
+	errno = 0;
+	v = strtol(text, &end, 10);
+	end += strspn(end, " \t\r\n");
+	if (errno || *end != '\0' || v < 1 || v > INT_MAX) {
+		return 0;
+	}
+	return (pid_t)v;
+}
+
+// Reads the PID in the pidfile; 0 after logging why there is none.
+static pid_t read_pidfile(struct fm_action *action, const char *path)
+{
+	char buf[32], shown[sizeof(buf)];
+	struct stat st;
+	ssize_t n;
+	pid_t pid;
+	int fd;
+
+	// O_NONBLOCK: a FIFO planted at the path must not hang the loop.
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		fm_action_log(action, FM_LOG_WARNING, "cannot open pidfile %s: %s",
+			path, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fm_action_log(action, FM_LOG_WARNING, "pidfile %s is not a regular "
+			"file", path);
+		close(fd);
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		fm_action_log(action, FM_LOG_WARNING, "cannot read pidfile %s: %s",
+			path, strerror(errno));
+		return 0;
+	}
+	buf[n] = '\0';
+	pid = (size_t)n == strlen(buf) ? parse_pid(buf) : 0;
+	if (!pid) {
+		printable(buf, (size_t)n, shown, sizeof(shown));
+		fm_action_log(action, FM_LOG_WARNING, "pidfile %s does not hold a "
+			"PID (it holds '%s'%s)", path, shown,
+			(size_t)n == sizeof(buf) - 1 ? "..." : "");
+	}
+	return pid;
+}
+
+static int signal_run(struct fm_action *action, void *state,
+	const struct fm_run *run)
+{
+	struct sigfwd *s = state;
+	int signo = s->send ? s->send : run->signo;
+	pid_t pid = s->pid ? (pid_t)s->pid : read_pidfile(action, s->pidfile);
+	char name[16];
+
+	if (!pid) {
+		return FM_RESULT_FAILED;
+	}
+	// kill(-1) would signal every process there is.
+	if (s->process_group && pid == 1) {
+		fm_action_log(action, FM_LOG_WARNING, "refusing to signal process "
+			"group 1");
+		return FM_RESULT_FAILED;
+	}
+	if (kill(s->process_group ? -pid : pid, signo) < 0) {
+		fm_action_log(action, FM_LOG_WARNING, "cannot send SIG%s to %s %ld%s"
+			"%s: %s", sig_name(signo, name, sizeof(name)),
+			s->process_group ? "process group" : "PID", (long)pid,
+			s->pidfile ? " from " : "", s->pidfile ? s->pidfile : "",
+			strerror(errno));
+		return FM_RESULT_FAILED;
+	}
+	fm_action_log(action, FM_LOG_INFO, "sent SIG%s to %s %ld",
+		sig_name(signo, name, sizeof(name)),
+		s->process_group ? "process group" : "PID", (long)pid);
+	return FM_RESULT_OK;
+}
+
+static bool signal_validate(const void *state, char *err, size_t errlen)
+{
+	const struct sigfwd *s = state;
+
+	if (!s->pid == !s->pidfile) {
+		snprintf(err, errlen, "exactly one of 'pid' and 'pidfile' is "
+			"required");
+		return false;
+	}
+	if (s->pid == 1 && s->process_group) {
+		snprintf(err, errlen, "'process_group' with 'pid = 1' would signal "
+			"every process");
+		return false;
+	}
+	return true;
+}
+
+static const struct fm_arg_spec signal_args[] = {
+	{ "send", FM_ARG_SIGNAL, .offset = offsetof(struct sigfwd, send),
+		.help = "the signal to send; default: the one that arrived" },
+	{ "pid", FM_ARG_INT, .offset = offsetof(struct sigfwd, pid),
+		.min = 1, .max = INT_MAX,
+		.help = "the process to signal" },
+	{ "pidfile", FM_ARG_PATH, .offset = offsetof(struct sigfwd, pidfile),
+		.help = "a file holding the PID, read at every run" },
+	{ "process_group", FM_ARG_BOOL, .default_value = "no",
+		.offset = offsetof(struct sigfwd, process_group),
+		.help = "signal the process's whole group" },
+	{ 0 },
+};
+
+const struct fm_action_type fm_action_signal = {
+	.abi = FM_ACTION_ABI,
+	.name = "signal",
+	.description = "Forwards a signal to another process, named by 'pid' or "
+		"by a 'pidfile' read at every run.",
+	.args = signal_args,
+	.state_size = sizeof(struct sigfwd),
+	.validate = signal_validate,
+	.run = signal_run,
+};

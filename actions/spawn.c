@@ -1,0 +1,454 @@
+/*
+ * Starting the programs of exec actions and reading their output; see
+ * spawn.h.  fork/exec rather than posix_spawn because the child may have to
+ * change its identity, and one way of starting children is easier to trust
+ * than two.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+extern char **environ;
+
+/* ---- the environment ---- */
+
+// These describe flagman's own service or a single run; none is passed on.
+static const char *const dropped[] = {
+	"NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_PID",
+	"LISTEN_FDS", "LISTEN_FDNAMES", "FLAGMAN_VALUE",
+};
+
+static size_t name_len(const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+
+	return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+static bool is_dropped(const char *entry)
+{
+	size_t len = name_len(entry);
+
+	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
+		if (strlen(dropped[i]) == len && memcmp(dropped[i], entry, len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// Takes ownership of entry, even on failure.
+static bool env_take(struct fm_env *env, char *entry)
+{
+	size_t len = name_len(entry);
+
+	for (size_t i = 0; i < env->n; i++) {
+		if (name_len(env->vars[i]) == len &&
+				memcmp(env->vars[i], entry, len) == 0) {
+			free(env->vars[i]);
+			env->vars[i] = entry;
+			return true;
+		}
+	}
+	if (env->n + 2 > env->cap) {
+		size_t cap = env->cap ? env->cap * 2 : 32;
+		char **grown = realloc(env->vars, cap * sizeof(*grown));
+		if (!grown) {
+			free(entry);
+			return false;
+		}
+		env->vars = grown;
+		env->cap = cap;
+	}
+	env->vars[env->n++] = entry;
+	env->vars[env->n] = NULL;
+	return true;
+}
+
+bool fm_env_init(struct fm_env *env, bool inherit)
+{
+	// Allocated up front so that even an empty list is a valid envp.
+	*env = (struct fm_env){ .vars = calloc(32, sizeof(char *)), .cap = 32 };
+	if (!env->vars) {
+		return false;
+	}
+	for (size_t i = 0; inherit && environ[i]; i++) {
+		if (!strchr(environ[i], '=') || is_dropped(environ[i])) {
+			continue;
+		}
+		if (!fm_env_put(env, environ[i])) {
+			fm_env_finish(env);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool fm_env_put(struct fm_env *env, const char *entry)
+{
+	char *copy = strdup(entry);
+
+	return copy && env_take(env, copy);
+}
+
+bool fm_env_set(struct fm_env *env, const char *name, const char *fmt, ...)
+{
+	char *value, *entry;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&value, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		return false;
+	}
+	r = asprintf(&entry, "%s=%s", name, value);
+	free(value);
+	return r >= 0 && env_take(env, entry);
+}
+
+void fm_env_finish(struct fm_env *env)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		free(env->vars[i]);
+	}
+	free(env->vars);
+	*env = (struct fm_env){ 0 };
+}
+
+bool fm_env_valid(const char *entry)
+{
+	size_t len = name_len(entry);
+
+	if (len == 0 || entry[len] != '=' ||
+			(entry[0] >= '0' && entry[0] <= '9')) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = entry[i];
+		if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				(c >= '0' && c <= '9'))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- the child ---- */
+
+enum stage { ST_PGID, ST_STDIO, ST_GROUPS, ST_GID, ST_UID, ST_CWD, ST_EXEC };
+
+struct report {
+	int stage;
+	int err;
+};
+
+static _Noreturn void fail(int report_fd, enum stage stage)
+{
+	struct report r = { (int)stage, errno };
+	ssize_t n = write(report_fd, &r, sizeof(r));
+
+	(void)n; // the exit status says enough when even this fails
+	_exit(stage == ST_EXEC && (r.err == ENOENT || r.err == ENOTDIR) ?
+		FM_SPAWN_NOT_FOUND : FM_SPAWN_CANNOT_RUN);
+}
+
+// Moves fd above 2 so that setting up 0-2 cannot overwrite it.
+static int lift(int fd)
+{
+	return fd >= 0 && fd <= 2 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
+}
+
+static void set_stdio(const struct fm_spawn *sp, int report_fd)
+{
+	int null = lift(open("/dev/null", O_RDWR | O_CLOEXEC));
+	int out = lift(sp->out_fd), err = lift(sp->err_fd);
+
+	if (null < 0 || (sp->out_fd >= 0 && out < 0) ||
+			(sp->err_fd >= 0 && err < 0)) {
+		fail(report_fd, ST_STDIO);
+	}
+	if (sp->null_output) {
+		out = err = null;
+	}
+	if (dup2(null, STDIN_FILENO) < 0 ||
+			(out >= 0 && dup2(out, STDOUT_FILENO) < 0) ||
+			(err >= 0 && dup2(err, STDERR_FILENO) < 0)) {
+		fail(report_fd, ST_STDIO);
+	}
+	// Inherited 1 and 2 must survive the exec whatever their flags were.
+	fcntl(STDOUT_FILENO, F_SETFD, 0);
+	fcntl(STDERR_FILENO, F_SETFD, 0);
+}
+
+// Everything from 3 up closes at exec, whoever opened it without O_CLOEXEC.
+static void close_others(void)
+{
+	struct rlimit rl;
+	int max = 65536;
+
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max) {
+		max = (int)rl.rlim_cur;
+	}
+	for (int fd = 3; fd < max; fd++) {
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+}
+
+static void set_ids(const struct fm_spawn *sp, int report_fd)
+{
+	int r;
+
+	if (!sp->set_ids) {
+		return;
+	}
+	if (sp->user) {
+		r = initgroups(sp->user, sp->gid);
+	} else {
+		r = setgroups(sp->gid != (gid_t)-1 ? 1 : 0, &sp->gid);
+	}
+	if (r < 0) {
+		fail(report_fd, ST_GROUPS);
+	}
+	if (sp->gid != (gid_t)-1 && setgid(sp->gid) < 0) {
+		fail(report_fd, ST_GID);
+	}
+	if (sp->uid != (uid_t)-1 && setuid(sp->uid) < 0) {
+		fail(report_fd, ST_UID);
+	}
+}
+
+static _Noreturn void child(const struct fm_spawn *sp, int report_fd)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	report_fd = lift(report_fd);
+	if (setpgid(0, 0) < 0) {
+		fail(report_fd, ST_PGID);
+	}
+	// Signals stay blocked until the exec, so none can find a stale handler.
+	sigemptyset(&dfl.sa_mask);
+	for (int s = 1; s < NSIG; s++) {
+		sigaction(s, &dfl, NULL); // fails harmlessly for KILL, STOP...
+	}
+	set_stdio(sp, report_fd);
+	close_others();
+	set_ids(sp, report_fd);
+	if (sp->cwd && chdir(sp->cwd) < 0) {
+		fail(report_fd, ST_CWD);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	// execvp searches the PATH of environ: make that the child's own.
+	environ = (char **)sp->envp;
+	execvp(sp->argv[0], sp->argv);
+	fail(report_fd, ST_EXEC);
+}
+
+/* ---- the parent ---- */
+
+pid_t fm_spawn(const struct fm_spawn *sp, int *report_fd)
+{
+	int p[2], err;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
+		return -err;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		child(sp, p[1]);
+	}
+	close(p[1]);
+	// Both sides set the group, so it exists before either relies on it.
+	setpgid(pid, pid);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	*report_fd = p[0];
+	return pid;
+}
+
+bool fm_spawn_report(int report_fd, const char *program, const char *cwd,
+	char *msg, size_t size)
+{
+	static const char *const what[] = {
+		[ST_PGID] = "cannot create a process group",
+		[ST_STDIO] = "cannot set up standard input and output",
+		[ST_GROUPS] = "cannot set the supplementary groups",
+		[ST_GID] = "cannot set the group id",
+		[ST_UID] = "cannot set the user id",
+	};
+	struct report r;
+
+	if (read(report_fd, &r, sizeof(r)) != (ssize_t)sizeof(r) ||
+			r.stage < ST_PGID || r.stage > ST_EXEC) {
+		return false;
+	}
+	if (r.stage == ST_CWD) {
+		snprintf(msg, size, "cannot change to directory '%s': %s",
+			cwd ? cwd : "", strerror(r.err));
+	} else if (r.stage == ST_EXEC) {
+		snprintf(msg, size, "cannot execute '%s': %s", program,
+			strerror(r.err));
+	} else {
+		snprintf(msg, size, "%s: %s", what[r.stage], strerror(r.err));
+	}
+	return true;
+}
+
+/* ---- a child's output, line by line into the log ---- */
+
+// What is read at most after the child ended, per stream: a grandchild may
+// keep writing, and the run must end.
+#define DRAIN_MAX (1024 * 1024)
+
+static void emit(struct fm_action *action, enum fm_log_level level, char *p,
+	size_t len)
+{
+	if (len > 0 && p[len - 1] == '\r') {
+		len--;
+	}
+	// Control characters could forge or garble log lines.
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			p[i] = '?';
+		}
+	}
+	fm_action_log(action, level, "%.*s", (int)len, p);
+}
+
+// Where to cut a full buffer so that no UTF-8 sequence is split.
+static size_t cut_point(const char *buf, size_t len)
+{
+	size_t i = len, back = 0, need;
+	unsigned char lead;
+
+	while (i > 0 && back < 3 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80) {
+		i--;
+		back++;
+	}
+	if (i <= 1) {
+		return len;
+	}
+	lead = (unsigned char)buf[i - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	return need > back + 1 ? i - 1 : len;
+}
+
+// Logs the complete lines held; a full buffer, or with all anything left,
+// goes out as a line of its own.
+static void flush_lines(struct fm_action *action, struct fm_stream *s,
+	bool all)
+{
+	size_t start = 0, cut;
+	char *nl;
+
+	while ((nl = memchr(s->buf + start, '\n', s->len - start))) {
+		emit(action, s->level, s->buf + start, (size_t)(nl - s->buf) - start);
+		start = (size_t)(nl - s->buf) + 1;
+	}
+	memmove(s->buf, s->buf + start, s->len - start);
+	s->len -= start;
+	if (s->len == sizeof(s->buf) || (all && s->len > 0)) {
+		cut = all ? s->len : cut_point(s->buf, s->len);
+		emit(action, s->level, s->buf, cut);
+		memmove(s->buf, s->buf + cut, s->len - cut);
+		s->len -= cut;
+	}
+}
+
+enum pumped { MORE, WAIT, END };
+
+static enum pumped pump(struct fm_action *action, struct fm_stream *s)
+{
+	ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
+
+	if (n > 0) {
+		s->len += (size_t)n;
+		flush_lines(action, s, false);
+		return MORE;
+	}
+	if (n < 0 && errno == EINTR) {
+		return MORE;
+	}
+	return n < 0 && errno == EAGAIN ? WAIT : END;
+}
+
+bool fm_stream_open(struct fm_action *action, struct fm_stream *s,
+	enum fm_log_level level, int *write_end)
+{
+	int p[2], err;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		return false;
+	}
+	// Only flagman's end is non-blocking; the child writes as usual.
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	*s = (struct fm_stream){ .fd = p[0], .level = level };
+	if ((err = fm_action_watch_fd(action, p[0], POLLIN)) < 0) {
+		close(p[0]);
+		close(p[1]);
+		s->fd = -1;
+		errno = -err;
+		return false;
+	}
+	*write_end = p[1];
+	return true;
+}
+
+void fm_stream_read(struct fm_action *action, struct fm_stream *s)
+{
+	enum pumped r = MORE;
+
+	// A few reads per wake-up: a chatty child must not starve the loop.
+	for (int i = 0; s->fd >= 0 && i < 8 && r == MORE; i++) {
+		r = pump(action, s);
+	}
+	if (r == END) {
+		fm_stream_close(action, s);
+	}
+}
+
+void fm_stream_drain(struct fm_action *action, struct fm_stream *s)
+{
+	size_t total = 0;
+
+	while (s->fd >= 0 && total < DRAIN_MAX && pump(action, s) == MORE) {
+		total += sizeof(s->buf);
+	}
+	fm_stream_close(action, s);
+}
+
+void fm_stream_close(struct fm_action *action, struct fm_stream *s)
+{
+	if (s->fd < 0) {
+		return;
+	}
+	flush_lines(action, s, true);
+	fm_action_unwatch_fd(action, s->fd);
+	close(s->fd);
+	s->fd = -1;
+	s->len = 0;
+}
