@@ -1,0 +1,125 @@
+/*
+ * Configuration scale: `flagman --check -c FILE` on generated files with
+ * 1k, 10k and 100k print actions, against inih alone over the same file.
+ * Wall-clock time of the whole process, median of a few runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define RUN_LIMIT_S 600 /* a run slower than this is reported, not waited */
+
+static char *generate(const struct b_opts *o, int sections)
+{
+	char *path;
+	FILE *f;
+
+	if (asprintf(&path, "%s/scale-%d.conf", o->tmpdir, sections) < 0) {
+		b_die("out of memory");
+	}
+	if (!(f = fopen(path, "we"))) {
+		b_die("%s: %s", path, strerror(errno));
+	}
+	fprintf(f, "[flagman]\nlog_level = warning\n");
+	for (int i = 0; i < sections; i++) {
+		fprintf(f, "\n[action-%06d]\naction = print\nsignal = %s\n"
+			"message = action %d ran\n", i, i % 2 ? "usr1" : "usr2", i);
+	}
+	if (fclose(f) != 0) {
+		b_die("%s: %s", path, strerror(errno));
+	}
+	chmod(path, 0644); // as root, flagman refuses a file others may write
+	return path;
+}
+
+// Seconds for argv to run to exit status 0; -1 if it took too long.
+static double timed_run(char *const argv[])
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC), st;
+	int64_t t0 = b_now_ns(), limit = (int64_t)RUN_LIMIT_S * 1000000000;
+	struct b_proc p;
+	pid_t r;
+
+	b_start(&p, argv, NULL, null);
+	close(null);
+	while ((r = waitpid(p.pid, &st, WNOHANG)) == 0) {
+		if (b_now_ns() - t0 > limit) {
+			kill(p.pid, SIGKILL);
+			waitpid(p.pid, &st, 0);
+			return -1;
+		}
+		usleep(200);
+	}
+	if (r != p.pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		b_die("%s %s failed (status %d)", argv[0], argv[1], st);
+	}
+	return (double)(b_now_ns() - t0) / 1e9;
+}
+
+static void add_scale(int sections, double f, double b, double target)
+{
+	struct b_row row = { .unit = "ms", .flagman = f * 1e3,
+		.baseline = b * 1e3, .kind = target > 0 ? B_RATIO_MAX : B_INFO,
+		.target = target };
+
+	snprintf(row.name, sizeof(row.name), "--check, %dk sections",
+		sections / 1000);
+	if (f < 0) {
+		row.kind = B_SKIPPED;
+		snprintf(row.note, sizeof(row.note), "not measured: flagman took "
+			"over %d s", RUN_LIMIT_S);
+	} else {
+		snprintf(row.note, sizeof(row.note), "vs inih alone, empty handler");
+	}
+	b_row_add(&row);
+}
+
+void bench_config(const struct b_opts *o)
+{
+	char *bl = b_prog(o, "bl_inih");
+	double med[2][3] = { { 0 } };
+	int sizes[3] = { 1000, 10000, 100000 };
+
+	for (int s = 0; s < 3 && sizes[s] <= o->max_sections; s++) {
+		char *file = generate(o, sizes[s]);
+		char *argv[2][5] = { { (char *)o->flagman, "--check", "-c", file,
+			NULL }, { bl, file, NULL } };
+		int reps = sizes[s] >= 100000 ? 3 : 7;
+		double t[2][7];
+
+		b_say("--check: %d sections, %d runs per program", sizes[s], reps);
+		for (int i = 0; i < reps; i++) {
+			for (int k = 0; k < 2; k++) {
+				t[k][i] = timed_run(argv[k]);
+				if (t[k][i] < 0) {
+					reps = i + 1; // too slow: stop here
+					med[0][s] = -1;
+				}
+			}
+		}
+		if (med[0][s] == 0) {
+			med[0][s] = b_median(t[0], (size_t)reps);
+		}
+		med[1][s] = b_median(t[1], (size_t)reps);
+		add_scale(sizes[s], med[0][s], med[1][s], sizes[s] >= 100000 ? 3 : 0);
+		unlink(file);
+		free(file);
+	}
+	if (o->max_sections >= 100000 && med[0][1] > 0 && med[0][2] > 0) {
+		struct b_row row = { .name = "--check growth 100k/10k",
+			.unit = "x", .kind = B_ABS_MAX, .target = 12,
+			.flagman = med[0][2] / med[0][1],
+			.baseline = med[1][2] / med[1][1],
+			.note = "linear is 10" };
+		b_row_add(&row);
+	}
+	free(bl);
+}
