@@ -59,14 +59,18 @@ static void settings_free(struct fm_setting *settings, size_t n)
 	free(settings);
 }
 
+static void state_free(const struct fm_action_type *type, void *state)
+{
+	for (const struct fm_arg_spec *a = type ? type->args : NULL;
+			state && a && a->name; a++) {
+		fm_value_free(a, (char *)state + a->offset);
+	}
+	free(state);
+}
+
 static void def_state_free(struct fm_def *def)
 {
-	if (def->state && def->type) {
-		for (const struct fm_arg_spec *a = def->type->args; a && a->name; a++) {
-			fm_value_free(a, (char *)def->state + a->offset);
-		}
-	}
-	free(def->state);
+	state_free(def->type, def->state);
 	def->state = NULL;
 	free(def->canon);
 	def->canon = NULL;
@@ -252,9 +256,11 @@ static int note_cmp(const void *pa, const void *pb)
 
 void fm_config_flush(struct fm_config *cfg, struct fm_diag *diag)
 {
-	sorting = cfg;
-	qsort(cfg->notes, cfg->nnotes, sizeof(*cfg->notes), note_cmp);
-	sorting = NULL;
+	if (cfg->nnotes > 1) {
+		sorting = cfg;
+		qsort(cfg->notes, cfg->nnotes, sizeof(*cfg->notes), note_cmp);
+		sorting = NULL;
+	}
 	for (size_t i = 0; i < cfg->nnotes; i++) {
 		fm_diag_error(diag, cfg->notes[i].file, cfg->notes[i].line, "%s",
 			cfg->notes[i].text);
@@ -519,6 +525,30 @@ static void resolve_def(struct fm_config *cfg, struct fm_def *def,
 	if (cfg->nnotes == before && !cfg->oom) {
 		canonicalize(def);
 	}
+}
+
+void *fm_config_state(struct fm_config *cfg, struct fm_def *def)
+{
+	void *saved = def->state, *state;
+	size_t before = cfg->nnotes;
+
+	if (!def->type) {
+		return NULL;
+	}
+	def->state = NULL;
+	resolve_args(cfg, def);
+	state = def->state;
+	def->state = saved;
+	if (cfg->nnotes == before && !cfg->oom) {
+		return state;
+	}
+	// The file did not change, but the world may have (a user removed).
+	state_free(def->type, state);
+	while (cfg->nnotes > before) {
+		free(cfg->notes[--cfg->nnotes].text);
+	}
+	cfg->oom = false;
+	return NULL;
 }
 
 static const char *suggest_global(const char *key)

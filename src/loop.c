@@ -131,18 +131,24 @@ static void action_tear_down(struct fm_action *a)
 	unwatch_all(a);
 }
 
-static void action_destroy(struct fm_action *a)
+static void action_free_state(struct fm_action *a)
 {
-	if (!a) {
-		return;
-	}
-	unwatch_all(a);
 	if (a->state) {
 		for (const struct fm_arg_spec *s = a->type->args; s && s->name; s++) {
 			fm_value_free(s, (char *)a->state + s->offset);
 		}
 	}
 	free(a->state);
+	a->state = NULL;
+}
+
+static void action_destroy(struct fm_action *a)
+{
+	if (!a) {
+		return;
+	}
+	unwatch_all(a);
+	action_free_state(a);
 	free(a->name);
 	free(a->canon);
 	free(a->close_reason);
@@ -584,7 +590,45 @@ static void reload_failed(struct fm_loop *loop, const char *why)
 		"the old configuration", why);
 }
 
-// Builds the new action list; set-ups happen only for new definitions.
+/*
+ * After a failed set-up: the old instances that were torn down come back as
+ * fresh instances of their old definitions, as at start-up.  One that cannot
+ * is closed.
+ */
+static void restore_old(struct fm_loop *loop)
+{
+	for (size_t i = 0; i < loop->nactions; i++) {
+		struct fm_action *a = loop->actions[i];
+		struct fm_def *d;
+		void *fresh;
+
+		if (a->reused || a->dead || a->is_set_up) {
+			continue;
+		}
+		d = fm_config_find(loop->cfg, a->name);
+		if ((fresh = d ? fm_config_state(loop->cfg, d) : NULL)) {
+			action_free_state(a);
+			a->state = fresh;
+		}
+		if (!fresh || (a->type->set_up && a->type->set_up(a, a->state) < 0)) {
+			free(a->close_reason);
+			a->close_reason = strdup("cannot be set up again after a "
+				"failed reload");
+			a->dead = true;
+			fm_log(FM_LOG_ERROR, a->name, NULL, "action closed: %s",
+				a->close_reason ? a->close_reason : "set-up failed");
+			continue;
+		}
+		a->is_set_up = true;
+	}
+}
+
+/*
+ * Builds the new action list.  An unchanged definition keeps its instance;
+ * the instances of removed and changed ones are torn down before the new
+ * ones are set up, so that a changed action can take over what its old
+ * instance held.  A set-up failure undoes it all.
+ */
 static bool swap_in(struct fm_loop *loop, struct fm_config *cfg)
 {
 	struct fm_action **list = calloc(cfg->ndefs + 1, sizeof(*list));
@@ -605,25 +649,25 @@ static bool swap_in(struct fm_loop *loop, struct fm_config *cfg)
 		}
 		n++;
 	}
+	for (i = 0; i < loop->nactions; i++) {
+		if (!loop->actions[i]->reused && !loop->actions[i]->dead) {
+			action_tear_down(loop->actions[i]);
+		}
+	}
 	for (i = 0; i < n; i++) {
 		struct fm_action *a = list[i];
-		if (a->reused || !a->type->set_up) {
-			a->is_set_up = true;
+		if (a->reused) {
 			continue;
 		}
-		if (a->type->set_up(a, a->state) < 0) {
+		if (a->type->set_up && a->type->set_up(a, a->state) < 0) {
 			fm_log(FM_LOG_ERROR, a->name, NULL, "set-up failed");
 			goto fail;
 		}
 		a->is_set_up = true;
 	}
 	for (i = 0; i < loop->nactions; i++) {
-		struct fm_action *a = loop->actions[i];
-		if (!a->reused) {
-			if (!a->dead) {
-				action_tear_down(a);
-			}
-			action_destroy(a);
+		if (!loop->actions[i]->reused) {
+			action_destroy(loop->actions[i]);
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -640,6 +684,7 @@ fail:
 			action_destroy(list[i]);
 		}
 	}
+	restore_old(loop);
 	for (i = 0; i < loop->nactions; i++) {
 		loop->actions[i]->reused = false;
 	}

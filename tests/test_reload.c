@@ -1,0 +1,478 @@
+/*
+ * Reload (SPEC §5), end to end: the real binary, a real notify socket, real
+ * signals.  The probe plug-in (tests/probe.c) prints every set-up, run and
+ * tear-down with the action's label and a run counter kept in its state, so
+ * each test sees exactly which instances a reload kept, replaced or added.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+struct fixture {
+	char *dir;
+	char *conf; /* dir/f.conf */
+	char *plugins;
+	struct t_proc p;
+	bool started;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *probe = getenv("FLAGMAN_PLUGIN_PROBE");
+	char *cmd;
+
+	assert_non_null(f);
+	if (!probe) {
+		fail_msg("FLAGMAN_PLUGIN_PROBE is not set: run the tests with meson");
+	}
+	umask(022);
+	f->dir = t_tmpdir();
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_true(asprintf(&f->conf, "%s/f.conf", f->dir) > 0);
+	assert_true(asprintf(&f->plugins, "%s/plugins", f->dir) > 0);
+	assert_int_equal(mkdir(f->plugins, 0755), 0);
+	assert_true(asprintf(&cmd, "cp '%s' '%s/probe.so' && chmod 644 "
+		"'%s/probe.so'", probe, f->plugins, f->plugins) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->started) {
+		t_finish(&f->p);
+	}
+	t_rmtree(f->dir);
+	free(f->dir);
+	free(f->conf);
+	free(f->plugins);
+	free(f);
+	return 0;
+}
+
+// Replaces the configuration: [flagman] with plugin_dir and globals, then
+// the sections.
+static void write_conf(struct fixture *f, const char *globals,
+	const char *sections)
+{
+	char *text;
+
+	assert_true(asprintf(&text, "[flagman]\nplugin_dir = %s\n%s\n%s",
+		f->plugins, globals ? globals : "", sections) > 0);
+	free(t_write(f->dir, "f.conf", text));
+	free(text);
+}
+
+// Starts flagman -c f.conf with extra arguments; waits for READY=1.
+static void start(struct fixture *f, const char *const *extra)
+{
+	const char *argv[16] = { "flagman", "-c", f->conf };
+	size_t n = 3;
+
+	while (extra && *extra) {
+		argv[n++] = *extra++;
+	}
+	argv[n] = NULL;
+	t_start(&f->p, argv, NULL, true);
+	f->started = true;
+	assert_true(t_notify_until(&f->p, "READY=1", T_TIMEOUT));
+}
+
+static unsigned long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000 +
+		(unsigned long long)ts.tv_nsec / 1000;
+}
+
+/*
+ * Sends sig and follows the reload on the notify socket: RELOADING=1 with a
+ * MONOTONIC_USEC taken during it, then READY=1, then the STATUS= that
+ * follows, which is copied into status.
+ */
+static void reload(struct fixture *f, int sig, char *status, size_t size)
+{
+	unsigned long long before = now_us() / 1000 * 1000, after, usec;
+	char msg[4096];
+	const char *at;
+
+	t_kill(&f->p, sig);
+	do {
+		assert_true(t_notify(&f->p, msg, sizeof(msg), T_TIMEOUT));
+	} while (!strstr(msg, "RELOADING=1"));
+	after = now_us();
+	at = strstr(msg, "MONOTONIC_USEC=");
+	assert_non_null(at);
+	usec = strtoull(at + strlen("MONOTONIC_USEC="), NULL, 10);
+	assert_true(usec >= before && usec <= after);
+	assert_true(t_notify(&f->p, msg, sizeof(msg), T_TIMEOUT));
+	assert_string_equal(msg, "READY=1");
+	assert_true(t_notify(&f->p, msg, sizeof(msg), T_TIMEOUT));
+	assert_non_null(strstr(msg, "STATUS="));
+	snprintf(status, size, "%s", msg);
+}
+
+static void stop(struct fixture *f, const char *rest)
+{
+	t_kill(&f->p, SIGTERM);
+	assert_int_equal(t_wait(&f->p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&f->p), rest);
+}
+
+#define OUT(...) t_expect_out(&f->p, (const char *const[]){ __VA_ARGS__, \
+	NULL })
+
+static const char hello[] =
+	"[hello]\naction = print\nsignal = usr1\nmessage = hello\n";
+
+/* ---- a good edit is swapped in ---- */
+
+static void test_good(void **state)
+{
+	struct fixture *f = *state;
+	char status[4096];
+
+	write_conf(f, NULL, hello);
+	start(f, NULL);
+	OUT("init");
+	t_kill(&f->p, SIGUSR1);
+	OUT("hello");
+	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
+		"message = hello again\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	assert_non_null(strstr(status, "reloaded"));
+	// Changed: the old instance is torn down before the new is set up.
+	OUT("cleanup", "init");
+	t_kill(&f->p, SIGUSR1);
+	OUT("hello again");
+	stop(f, "cleanup\n");
+}
+
+/* ---- a bad edit keeps the old set, and says why ---- */
+
+static void test_bad(void **state)
+{
+	struct fixture *f = *state;
+	char status[4096], line[4096], expected[4096];
+
+	write_conf(f, NULL, hello);
+	start(f, NULL);
+	OUT("init");
+	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr3\n"
+		"message = changed\ncolour = red\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	assert_non_null(strstr(status, "reload failed (2 errors)"));
+	// Every diagnostic, in line order, then the verdict.
+	assert_true(t_err_line(&f->p, line, sizeof(line), T_TIMEOUT));
+	snprintf(expected, sizeof(expected), "flagman: error: %s:6: error: "
+		"[hello]: unknown signal 'usr3'", f->conf);
+	assert_string_equal(line, expected);
+	assert_true(t_err_line(&f->p, line, sizeof(line), T_TIMEOUT));
+	snprintf(expected, sizeof(expected), "flagman: error: %s:8: error: "
+		"[hello]: unknown key 'colour'", f->conf);
+	assert_string_equal(line, expected);
+	assert_true(t_err_line(&f->p, line, sizeof(line), T_TIMEOUT));
+	assert_string_equal(line, "flagman: error: reload failed: 2 errors; "
+		"keeping the running configuration");
+	// The old action still runs, untouched (no cleanup, no init).
+	t_kill(&f->p, SIGUSR1);
+	OUT("hello");
+	// Fixed: the next reload works.
+	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
+		"message = fixed\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	assert_null(strstr(status, "failed"));
+	OUT("cleanup", "init");
+	t_kill(&f->p, SIGUSR1);
+	OUT("fixed");
+	stop(f, "cleanup\n");
+}
+
+// A configuration without any enabled action is an error like any other.
+static void test_empty(void **state)
+{
+	struct fixture *f = *state;
+	char status[4096];
+
+	write_conf(f, NULL, hello);
+	start(f, NULL);
+	OUT("init");
+	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
+		"message = hello\nenabled = no\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	assert_non_null(strstr(status, "reload failed (1 error)"));
+	assert_true(t_err_until(&f->p, "no actions are configured", T_TIMEOUT));
+	t_kill(&f->p, SIGUSR1);
+	OUT("hello");
+	stop(f, "cleanup\n");
+}
+
+/* ---- which instances a reload keeps ---- */
+
+static const char probes_ab[] =
+	"[a]\naction = probe\nsignal = usr1\nlabel = a\n\n"
+	"[b]\naction = probe\nsignal = usr1\nlabel = b\n";
+
+static void test_instances(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const cli[] = { "--usr1", "probe", "cli", NULL };
+	char status[4096];
+
+	write_conf(f, NULL, probes_ab);
+	start(f, cli);
+	OUT("set up a", "set up b", "set up cli");
+	t_kill(&f->p, SIGUSR1);
+	OUT("run a 1 (USR1)", "run b 1 (USR1)", "run cli 1 (USR1)");
+
+	// b changes, c is new; a and the command line's action are unchanged.
+	write_conf(f, NULL, "[a]\naction = probe\nsignal = usr1\nlabel = a\n\n"
+		"[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
+		"[c]\naction = probe\nsignal = usr1 usr2\nlabel = c\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	OUT("tear down b", "set up b2", "set up c");
+	t_kill(&f->p, SIGUSR1);
+	// a and cli kept their state: their counters go on.
+	OUT("run a 2 (USR1)", "run b2 1 (USR1)", "run c 1 (USR1)",
+		"run cli 2 (USR1)");
+
+	// Only c's signals change, and a goes away.
+	write_conf(f, NULL, "[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
+		"[c]\naction = probe\nsignal = usr2\nlabel = c\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	OUT("tear down a", "tear down c", "set up c");
+	t_kill(&f->p, SIGUSR1);
+	OUT("run b2 2 (USR1)", "run cli 3 (USR1)");
+	t_kill(&f->p, SIGUSR2);
+	OUT("run c 1 (USR2)");
+
+	// The same again: nothing is torn down or set up.
+	reload(f, SIGHUP, status, sizeof(status));
+	t_kill(&f->p, SIGUSR1);
+	OUT("run b2 3 (USR1)", "run cli 4 (USR1)");
+	stop(f, "tear down b2\ntear down c\ntear down cli\n");
+}
+
+// With print, as the original's users know it: no cleanup/init lines for an
+// unchanged section, cleanup then init for a changed one.
+static void test_print_lines(void **state)
+{
+	struct fixture *f = *state;
+	char status[4096];
+
+	write_conf(f, NULL, "[one]\naction = print\nsignal = usr1\n"
+		"message = one\n\n[two]\naction = print\nsignal = usr1\n"
+		"message = two\n");
+	start(f, NULL);
+	OUT("init", "init");
+	write_conf(f, NULL, "[one]\naction = print\nsignal = usr1\n"
+		"message = one\n\n[two]\naction = print\nsignal = usr1\n"
+		"message = two, changed\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	OUT("cleanup", "init");
+	reload(f, SIGHUP, status, sizeof(status));
+	// Had anything been torn down or set up, its line would come first.
+	t_kill(&f->p, SIGUSR1);
+	OUT("one", "two, changed");
+	stop(f, "cleanup\ncleanup\n");
+}
+
+/* ---- a closed print_once stays closed while its section is unchanged ---- */
+
+static void test_closed_stays_closed(void **state)
+{
+	struct fixture *f = *state;
+	char status[4096];
+
+	write_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
+		"message = once\n\n[hello]\naction = print\nsignal = usr1\n"
+		"message = hello\n");
+	start(f, NULL);
+	OUT("init", "init");
+	t_kill(&f->p, SIGUSR2);
+	OUT("once", "cleanup");
+
+	// Another section changes; [once] does not, and stays closed.
+	write_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
+		"message = once\n\n[hello]\naction = print\nsignal = usr1\n"
+		"message = hello 2\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	assert_non_null(strstr(status, "1 action "));
+	OUT("cleanup", "init");
+	t_kill(&f->p, SIGUSR2); // no action left for it: ignored
+	t_kill(&f->p, SIGUSR1);
+	OUT("hello 2");
+
+	// [once] changes: a new instance, set up and ready to run once more.
+	write_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
+		"message = once again\n\n[hello]\naction = print\nsignal = usr1\n"
+		"message = hello 2\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	OUT("init");
+	t_kill(&f->p, SIGUSR2);
+	OUT("once again", "cleanup");
+	stop(f, "cleanup\n");
+}
+
+/* ---- a set-up failure aborts the whole reload ---- */
+
+static void test_set_up_failure(void **state)
+{
+	struct fixture *f = *state;
+	char status[4096];
+
+	write_conf(f, NULL, probes_ab);
+	start(f, NULL);
+	OUT("set up a", "set up b");
+	t_kill(&f->p, SIGUSR1);
+	OUT("run a 1 (USR1)", "run b 1 (USR1)");
+	write_conf(f, NULL, "[a]\naction = probe\nsignal = usr1\nlabel = a\n\n"
+		"[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
+		"[c]\naction = probe\nsignal = usr1\nlabel = c\nfail = yes\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	assert_non_null(strstr(status, "reload failed (an action's set-up "
+		"failed)"));
+	// b made way for b2; c failed; b2 goes and b comes back, fresh.
+	OUT("tear down b", "set up b2", "set up c: failing", "tear down b2",
+		"set up b");
+	assert_true(t_err_until(&f->p, "reload failed: an action's set-up "
+		"failed; keeping the running configuration", T_TIMEOUT));
+	t_kill(&f->p, SIGUSR1);
+	// a was never touched; b is a new instance of its old definition.
+	OUT("run a 2 (USR1)", "run b 1 (USR1)");
+	stop(f, "tear down a\ntear down b\n");
+}
+
+/* ---- a reload waits for the running chain ---- */
+
+static void test_waits_for_chain(void **state)
+{
+	struct fixture *f = *state;
+	char status[4096];
+
+	write_conf(f, NULL, "[slow]\naction = delay_print\nsignal = usr1\n"
+		"message = working\ndelay = 2s\n");
+	start(f, NULL);
+	OUT("init");
+	t_kill(&f->p, SIGUSR1);
+	OUT("working");
+	write_conf(f, NULL, "[slow]\naction = delay_print\nsignal = usr1\n"
+		"message = changed\ndelay = 1ms\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	// The chain ended before its action was torn down.
+	OUT("finished delaying", "cleanup", "init");
+	t_kill(&f->p, SIGUSR1);
+	OUT("changed", "finished delaying");
+	stop(f, "cleanup\n");
+}
+
+/* ---- HUP bound to an action, and reload_signal ---- */
+
+static void test_hup_bound(void **state)
+{
+	struct fixture *f = *state;
+	char msg[4096];
+
+	write_conf(f, NULL, "[on-hup]\naction = print\nsignal = hup\n"
+		"message = hup ran\n\n[hello]\naction = print\nsignal = usr1\n"
+		"message = hello\n");
+	start(f, NULL);
+	OUT("init", "init");
+	write_conf(f, NULL, "[on-hup]\naction = print\nsignal = hup\n"
+		"message = hup ran\n\n[hello]\naction = print\nsignal = usr1\n"
+		"message = reloaded\n");
+	t_kill(&f->p, SIGHUP);
+	OUT("hup ran");
+	t_kill(&f->p, SIGUSR1);
+	OUT("hello");
+	// No reload was even started.
+	while (t_notify(&f->p, msg, sizeof(msg), 0)) {
+		assert_null(strstr(msg, "RELOADING"));
+	}
+	stop(f, "cleanup\ncleanup\n");
+}
+
+static void test_reload_signal_usr2(void **state)
+{
+	struct fixture *f = *state;
+	static const char hup[] = "[on-hup]\naction = print\nsignal = hup\n"
+		"message = hup ran\n\n";
+	char status[4096], sections[512];
+
+	snprintf(sections, sizeof(sections), "%s%s", hup, hello);
+	write_conf(f, "reload_signal = usr2\n", sections);
+	start(f, NULL);
+	OUT("init", "init");
+	snprintf(sections, sizeof(sections), "%s%s", hup, "[hello]\n"
+		"action = print\nsignal = usr1\nmessage = via usr2\n");
+	write_conf(f, "reload_signal = usr2\n", sections);
+	reload(f, SIGUSR2, status, sizeof(status));
+	OUT("cleanup", "init");
+	t_kill(&f->p, SIGHUP);
+	OUT("hup ran");
+	t_kill(&f->p, SIGUSR1);
+	OUT("via usr2");
+	stop(f, "cleanup\ncleanup\n");
+}
+
+// A reload can move reload itself to another signal.
+static void test_reload_signal_moves(void **state)
+{
+	struct fixture *f = *state;
+	char status[4096];
+
+	write_conf(f, NULL, hello);
+	start(f, NULL);
+	OUT("init");
+	write_conf(f, "reload_signal = rtmin+1\n", "[hello]\naction = print\n"
+		"signal = usr1\nmessage = moved\n");
+	reload(f, SIGHUP, status, sizeof(status));
+	OUT("cleanup", "init");
+	write_conf(f, "reload_signal = rtmin+1\n", "[hello]\naction = print\n"
+		"signal = usr1\nmessage = by rtmin+1\n");
+	t_kill(&f->p, SIGHUP); // no longer reloads, and binds nothing
+	t_kill(&f->p, SIGUSR1);
+	OUT("moved");
+	reload(f, SIGRTMIN + 1, status, sizeof(status));
+	OUT("cleanup", "init");
+	t_kill(&f->p, SIGUSR1);
+	OUT("by rtmin+1");
+	stop(f, "cleanup\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		TEST(test_good),
+		TEST(test_bad),
+		TEST(test_empty),
+		TEST(test_instances),
+		TEST(test_print_lines),
+		TEST(test_closed_stays_closed),
+		TEST(test_set_up_failure),
+		TEST(test_waits_for_chain),
+		TEST(test_hup_bound),
+		TEST(test_reload_signal_usr2),
+		TEST(test_reload_signal_moves),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
