@@ -108,9 +108,14 @@ if [[ $has_exec == yes ]]; then
 [stamp]
 action = exec
 signal = usr1
-command = /bin/sh -c 'echo \"stamp \$FLAGMAN_SIGNAL \$FLAGMAN_ACTION\"; touch /run/e2e-stamp'
+command = /bin/sh -c 'echo \"stamp \$FLAGMAN_SIGNAL \$FLAGMAN_ACTION\" >&2; touch /run/e2e-stamp'
 output = log
-timeout = 30s"
+timeout = 30s
+
+[sleeper]
+action = exec
+signal = usr2
+command = /bin/sleep 600"
 fi
 write_file /etc/flagman.d/50-e2e.conf "$conf"
 expect "flagman --check" ctr flagman --check
@@ -131,8 +136,10 @@ wait_for "FLAGMAN_ACTION=once" 10 journal_match_has \
 	"action closed: Only print once" FLAGMAN_ACTION=once FLAGMAN_SIGNAL=USR1 ||
 	fail "journalctl FLAGMAN_ACTION=once found nothing"
 if [[ $has_exec == yes ]]; then
+	# Its standard error, logged at warning (4) with the action's fields.
 	wait_for "the exec action's logged output" 30 journal_match_has \
-		"stamp USR1 stamp" FLAGMAN_ACTION=stamp ||
+		"stamp USR1 stamp" FLAGMAN_ACTION=stamp FLAGMAN_SIGNAL=USR1 \
+		PRIORITY=4 ||
 		fail "journalctl FLAGMAN_ACTION=stamp found no output"
 	expect "the exec action's file" ctr test -e /run/e2e-stamp
 fi
@@ -217,6 +224,20 @@ wait_for "flagman to be active again" 10 is_active flagman ||
 [[ $(prop flagman MainPID) != "$pid" ]] ||
 	fail "the upgrade did not restart flagman"
 
+if [[ $has_exec == yes ]]; then
+	step "the timer's service signals flagman alone, not its programs"
+	expect "SIGUSR2" ctr systemctl kill --kill-whom=main -s SIGUSR2 flagman
+	wait_for "the sleeper to run" 10 ctr pgrep -x sleep ||
+		fail "the exec action did not start sleep"
+	sleeper=$(ctr pgrep -x sleep)
+	expect "flagman-signal@USR1.service" \
+		ctr systemctl start flagman-signal@USR1.service
+	expect_eq "flagman-signal@USR1.service result" success \
+		"$(prop flagman-signal@USR1.service Result)"
+	expect_eq "the sleeper after the timer's signal" "$sleeper" \
+		"$(ctr pgrep -x sleep || true)"
+fi
+
 step "systemctl stop exits cleanly"
 n=$(journal_count flagman cleanup)
 expect "systemctl stop" ctr systemctl stop flagman
@@ -225,6 +246,10 @@ expect_eq "result after stop" success "$(prop flagman Result)"
 expect_eq "exit status after stop" 0 "$(prop flagman ExecMainStatus)"
 journal_count_ge flagman cleanup $((n + 1)) ||
 	fail "the actions were not torn down at stop"
+if [[ $has_exec == yes ]]; then
+	out=$(ctr pgrep -a -x sleep || true)
+	[[ -z $out ]] || fail "a program outlived flagman: $out"
+fi
 
 step "removing the package stops a running flagman"
 expect "systemctl start" ctr systemctl start flagman
