@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The bash completion must offer every option "flagman --help" lists, the
+# action types "flagman --list" prints, the trigger signals and the overlap
+# modes.  Skipped (77) where bash-completion is not installed.
+#   check-completion.sh FLAGMAN COMPLETION_FILE
+set -u
+flagman=$1 completion=$2
+framework=/usr/share/bash-completion/bash_completion
+[[ -r $framework ]] || { echo "bash-completion is missing: skipped"; exit 77; }
+# shellcheck source=/dev/null
+. "$framework"
+# shellcheck source=flagman.bash-completion
+. "$completion"
+PATH=$(dirname "$flagman"):$PATH
+status=0
+
+# Completes the last word of a command line; the candidates, one a line.
+complete_line() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMP_LINE="$*"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	_flagman flagman "${COMP_WORDS[COMP_CWORD]}" \
+		"${COMP_WORDS[COMP_CWORD - 1]}"
+	printf '%s\n' "${COMPREPLY[@]}" | sort
+}
+
+expect() { # WHAT EXPECTED ACTUAL
+	if [[ $2 != "$3" ]]; then
+		printf 'FAIL: %s\nexpected:\n%s\ngot:\n%s\n' "$1" "$2" "$3" >&2
+		status=1
+	else
+		echo "ok: $1"
+	fi
+}
+
+help_options=$("$flagman" --help |
+	grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | grep -oE -- '--?[a-zA-Z0-9-]+' |
+	sort -u)
+offered=$(complete_line flagman -)
+missing=$(comm -23 <(printf '%s\n' "$help_options") <(printf '%s\n' "$offered"))
+expect "every option of --help is offered" "" "$missing"
+
+types=$("$flagman" --no-config --list |
+	awk 'NR > 2 && /^[a-z0-9_]+ +- / { print $1 }' | sort)
+[[ -n $types ]] || { echo "FAIL: flagman --list shows no type" >&2; exit 1; }
+expect "action types after --usr1" "$types" "$(complete_line flagman --usr1 '')"
+expect "action types after --on SIGNAL" "$types" \
+	"$(complete_line flagman --on USR2 '')"
+expect "signals after --on" "RTMIN+1" \
+	"$(complete_line flagman --on rtmin+ | grep -x 'RTMIN+1')"
+expect "USR1 after --on" "USR1" "$(complete_line flagman --on US | grep -x USR1)"
+expect "modes after --overlap" $'drop\nqueue' \
+	"$(complete_line flagman --overlap '')"
+exit $status
