@@ -397,6 +397,8 @@ static void canonicalize(struct fm_def *def)
 	size_t size = 0;
 	FILE *f = open_memstream(&def->canon, &size);
 	char buf[FM_SIGNAME_MAX];
+	size_t names = 0;
+	bool by_name;
 
 	if (!f) {
 		return;
@@ -404,7 +406,19 @@ static void canonicalize(struct fm_def *def)
 	fprintf(f, "action = %s\nsignal =", def->type->name);
 	for (int s = 1; s <= 64; s++) {
 		if (def->signals & FM_SIGBIT(s)) {
+			names += strlen(fm_signal_name(s, buf)) + 1;
+		}
+	}
+	// Many real-time signals by name would not fit on a line: numbers do.
+	by_name = strlen("signal =") + names <= FM_MAX_LINE - 2;
+	for (int s = 1; s <= 64; s++) {
+		if (!(def->signals & FM_SIGBIT(s))) {
+			continue;
+		}
+		if (by_name) {
 			fprintf(f, " %s", fm_signal_name(s, buf));
+		} else {
+			fprintf(f, " %d", s);
 		}
 	}
 	fprintf(f, "\nenabled = %s\n", def->enabled ? "yes" : "no");
@@ -695,8 +709,10 @@ static bool representable(const char *key, const char *value)
 			!strchr(" \t", value[len - 1])));
 }
 
-static void dump_def(const struct fm_def *d, FILE *out)
+static bool dump_def(const struct fm_def *d, FILE *out)
 {
+	bool exact = true;
+
 	fprintf(out, "\n[%s]\n%s", d->name, d->canon);
 	for (size_t i = 0; i < d->nsettings; i++) {
 		const struct fm_setting *s = &d->settings[i];
@@ -704,13 +720,17 @@ static void dump_def(const struct fm_def *d, FILE *out)
 			fm_log(FM_LOG_WARNING, d->name, NULL, "the value of '%s' "
 				"cannot be written as it is in the file format; the dump "
 				"will not read back the same", s->key);
+			exact = false;
 		}
 	}
+	return exact;
 }
 
-void fm_config_dump(const struct fm_config *cfg, FILE *out)
+bool fm_config_dump(const struct fm_config *cfg, FILE *out)
 {
+	const char *plugin_dir = cfg->plugin_dir ? cfg->plugin_dir : "";
 	char buf[FM_SIGNAME_MAX];
+	bool exact = representable("plugin_dir", plugin_dir);
 
 	fprintf(out, "[flagman]\n");
 	fprintf(out, "successful_empty = %s\n", cfg->successful_empty ? "yes" : "no");
@@ -719,10 +739,11 @@ void fm_config_dump(const struct fm_config *cfg, FILE *out)
 		fm_signal_name(cfg->reload_signal, buf) : "none");
 	dump_duration(out, "stop_timeout", cfg->stop_timeout_ms);
 	fprintf(out, "log_level = %s\n", fm_log_level_name(cfg->log_level));
-	fprintf(out, "plugin_dir = %s\n", cfg->plugin_dir ? cfg->plugin_dir : "");
+	fprintf(out, "plugin_dir = %s\n", plugin_dir);
 	for (size_t i = 0; i < cfg->ndefs; i++) {
 		if (cfg->defs[i].canon) {
-			dump_def(&cfg->defs[i], out);
+			exact = dump_def(&cfg->defs[i], out) && exact;
 		}
 	}
+	return exact;
 }

@@ -204,8 +204,9 @@ bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
  * fm_config_finish() did before an action took it: for a new instance of
  * the same definition.  NULL if that fails now. */
 void *fm_config_state(struct fm_config *cfg, struct fm_def *def);
-/* Prints the effective configuration in the file format. */
-void fm_config_dump(const struct fm_config *cfg, FILE *out);
+/* Prints the effective configuration in the file format.  false (and a
+ * warning logged) if a value cannot be written so that it reads back. */
+bool fm_config_dump(const struct fm_config *cfg, FILE *out);
 /* Counts enabled actions bound to signo. */
 size_t fm_config_count(const struct fm_config *cfg, int signo);
 
