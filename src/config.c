@@ -687,13 +687,29 @@ bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
 	return diag->errors == 0;
 }
 
+// As 1h30m250ms: exact, and each part small enough to read back.
 static void dump_duration(FILE *out, const char *key, uint64_t ms)
 {
-	if (ms % 1000 == 0) {
-		fprintf(out, "%s = %llus\n", key, (unsigned long long)(ms / 1000));
-	} else {
-		fprintf(out, "%s = %llums\n", key, (unsigned long long)ms);
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+		{ "ms", 1 },
+	};
+
+	fprintf(out, "%s = ", key);
+	if (ms == 0) {
+		fprintf(out, "0s");
 	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms >= units[i].ms) {
+			fprintf(out, "%llu%s", (unsigned long long)(ms / units[i].ms),
+				units[i].unit);
+			ms %= units[i].ms;
+		}
+	}
+	fputc('\n', out);
 }
 
 // Would "key = value" read back as value?  inih trims, cuts at " ;" and
