@@ -431,6 +431,7 @@ static void settle(struct fm_loop *loop)
 		if (open_count(loop, 0) == 0) {
 			fm_log(FM_LOG_WARNING, NULL, NULL, "every action has closed; "
 				"exiting");
+			fm_notify("STOPPING=1");
 			tear_down_all(loop);
 			loop->quit = true;
 			loop->status = loop->cfg->successful_empty ? 0 : 1;
@@ -529,8 +530,12 @@ static void on_trigger(struct fm_loop *loop, const struct signalfd_siginfo *si)
 	arr->value = si->ssi_int;
 }
 
-// Drains the signalfd.  false when it failed for good.
-static bool read_signals(struct fm_loop *loop)
+/*
+ * Reads what the signalfd holds: everything when drain is set (at start-up),
+ * else one batch, so that a storm of signals cannot keep timers, the watchdog
+ * and the chains waiting.  false when reading failed for good.
+ */
+static bool read_signals(struct fm_loop *loop, bool drain)
 {
 	struct signalfd_siginfo si[32];
 
@@ -552,6 +557,9 @@ static bool read_signals(struct fm_loop *loop)
 			} else if (signo > 0 && signo < NSIGS) {
 				on_trigger(loop, &si[i]);
 			}
+		}
+		if (!drain) {
+			return true;
 		}
 	}
 }
@@ -854,7 +862,7 @@ int fm_loop_run(struct fm_loop *loop)
 	fm_log(FM_LOG_INFO, NULL, NULL, "ready: %zu action%s",
 		open_count(loop, 0), open_count(loop, 0) == 1 ? "" : "s");
 	// Signals that arrived during start-up are waiting in the signalfd.
-	if (!read_signals(loop)) {
+	if (!read_signals(loop, true)) {
 		goto broken;
 	}
 	settle(loop);
@@ -883,7 +891,7 @@ int fm_loop_run(struct fm_loop *loop)
 			loop->status = 1;
 			break;
 		}
-		if (r > 0 && pfd[0].revents && !read_signals(loop)) {
+		if (r > 0 && pfd[0].revents && !read_signals(loop, false)) {
 			goto broken;
 		}
 		if (r > 0) {

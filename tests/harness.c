@@ -55,9 +55,19 @@ static void bind_notify(struct t_proc *p)
 void t_start(struct t_proc *p, const char *const *argv,
 	const char *const *env, bool notify)
 {
+	sigset_t none;
+
+	sigemptyset(&none);
+	t_start_masked(p, argv, env, notify, &none);
+}
+
+void t_start_masked(struct t_proc *p, const char *const *argv,
+	const char *const *env, bool notify, const sigset_t *mask)
+{
 	int out[2], err[2];
 	size_t argc = 0, envc = 0, n = 0;
 	char **args, **envp, *notify_env = NULL;
+	sigset_t parent_mask;
 
 	memset(p, 0, sizeof(*p));
 	p->notify_fd = -1;
@@ -97,12 +107,16 @@ void t_start(struct t_proc *p, const char *const *argv,
 	}
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	// The child must hold mask from its first instant: signals sent as
+	// soon as fork returns would otherwise find it unprotected.
+	sigprocmask(SIG_BLOCK, mask, &parent_mask);
 	p->pid = fork();
+	if (p->pid != 0) {
+		sigprocmask(SIG_SETMASK, &parent_mask, NULL);
+	}
 	assert_true(p->pid >= 0);
 	if (p->pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		sigprocmask(SIG_SETMASK, mask, NULL);
 		dup2(out[1], STDOUT_FILENO);
 		dup2(err[1], STDERR_FILENO);
 		execve(args[0], args, envp);
@@ -356,4 +370,79 @@ char *t_write(const char *dir, const char *name, const char *text)
 	fputs(text, f);
 	assert_int_equal(fclose(f), 0);
 	return path;
+}
+
+long long t_now_ms(void)
+{
+	return now_ms();
+}
+
+// One "Name:\tvalue" line of /proc/PID/status, as text; false if absent.
+static bool proc_status(pid_t pid, const char *name, char *value, size_t size)
+{
+	char path[64], line[256];
+	size_t len = strlen(name);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re"))) {
+		return false;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, len) == 0 && line[len] == ':') {
+			snprintf(value, size, "%s", line + len + 1 +
+				strspn(line + len + 1, " \t"));
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+long t_rss_kb(const struct t_proc *p)
+{
+	char value[64];
+
+	if (!proc_status(p->pid, "VmRSS", value, sizeof(value))) {
+		return -1;
+	}
+	return strtol(value, NULL, 10);
+}
+
+static bool sig_pending(pid_t pid, int sig)
+{
+	static const char *const fields[] = { "SigPnd", "ShdPnd" };
+	char value[64];
+
+	for (size_t i = 0; i < 2; i++) {
+		if (!proc_status(pid, fields[i], value, sizeof(value))) {
+			return false;
+		}
+		if (strtoull(value, NULL, 16) & (1ULL << (sig - 1))) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool t_wait_received(const struct t_proc *p, int sig, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	while (sig_pending(p->pid, sig)) {
+		if (now_ms() >= deadline) {
+			return false;
+		}
+		poll(NULL, 0, 1);
+	}
+	return true;
+}
+
+void t_send(struct t_proc *p, int sig)
+{
+	t_kill(p, sig);
+	if (!t_wait_received(p, sig, T_TIMEOUT)) {
+		fail_msg("signal %d stayed pending for %d ms", sig, T_TIMEOUT);
+	}
 }

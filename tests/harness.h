@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #define T_TIMEOUT 10000 /* ms: generous, for valgrind runs */
@@ -38,6 +39,11 @@ const char *t_flagman(void);
 void t_start(struct t_proc *p, const char *const *argv,
 	const char *const *env, bool notify);
 
+/* Like t_start, but the child starts with signal mask mask instead of an
+ * empty one (signals blocked across exec stay pending for flagman). */
+void t_start_masked(struct t_proc *p, const char *const *argv,
+	const char *const *env, bool notify, const sigset_t *mask);
+
 /* Next complete line of stdout / stderr without its newline, copied into
  * line (size bytes).  false on timeout or EOF. */
 bool t_out_line(struct t_proc *p, char *line, size_t size, int timeout_ms);
@@ -67,6 +73,16 @@ void t_finish(struct t_proc *p);
  * stderr captured into the given buffers (NUL-terminated). */
 int t_run(const char *const *argv, char *out, size_t outsize, char *err,
 	size_t errsize);
+
+/* Waits until sig is no longer pending for the process (flagman has read it
+ * from its signalfd); false on timeout. */
+bool t_wait_received(const struct t_proc *p, int sig, int timeout_ms);
+/* t_kill, then t_wait_received: the next signal cannot overtake this one. */
+void t_send(struct t_proc *p, int sig);
+/* The process's VmRSS in kB, or -1. */
+long t_rss_kb(const struct t_proc *p);
+/* CLOCK_MONOTONIC in ms. */
+long long t_now_ms(void);
 
 /* A fresh temporary directory (removed by t_rmtree). */
 char *t_tmpdir(void);
