@@ -690,6 +690,8 @@ static void copy_conf(const char *name)
 
 static void test_example(void **state)
 {
+	int status;
+
 	(void)state;
 	enter_copy(NULL);
 	copy_conf("flagman.conf");
@@ -699,9 +701,9 @@ static void test_example(void **state)
 		"(none is enabled in the configuration or given on the command "
 		"line)\n");
 	// ...but every section in it is valid.
-	assert_int_equal(RUN("--check", "-c", "flagman.conf", "--usr1", "print",
-		"x"), 0);
+	status = RUN("--check", "-c", "flagman.conf", "--usr1", "print", "x");
 	assert_string_equal(err, "");
+	assert_int_equal(status, 0);
 	assert_int_equal(RUN("--dump", "-c", "flagman.conf", "--usr1", "print",
 		"x"), 0);
 	assert_null(strstr(out, "enabled = yes\nmessage = the hourly"));
@@ -717,6 +719,7 @@ static void test_example_enabled(void **state)
 	FILE *conf, *dropin;
 	unsigned sections = 0;
 	const char *at;
+	int status;
 
 	(void)state;
 	enter_copy(NULL);
@@ -745,8 +748,9 @@ static void test_example_enabled(void **state)
 	assert_int_equal(fclose(dropin), 0);
 	free(text);
 	assert_true(sections >= 4);
-	assert_int_equal(RUN("--check", "-c", "flagman.conf"), 0);
+	status = RUN("--check", "-c", "flagman.conf");
 	assert_string_equal(err, "");
+	assert_int_equal(status, 0);
 	assert_int_equal(RUN("--dump", "-c", "flagman.conf"), 0);
 	for (at = out; (at = strstr(at, "\nenabled = yes\n")); at++) {
 		sections--;
