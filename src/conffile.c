@@ -32,8 +32,7 @@ struct reader {
 	bool in_section;   /* false before the first header */
 	bool skipping;     /* after a bad header: its keys are not recorded */
 	struct fm_def *def; /* NULL in [flagman] */
-	struct seen *sections; /* headers of this file */
-	size_t nsections;
+	struct fm_table sections; /* headers of this file: name -> line */
 	struct seen *keys; /* keys of the current section in this file */
 	size_t nkeys;
 };
@@ -70,6 +69,20 @@ static unsigned seen_add(struct reader *r, struct seen **list, size_t *n,
 		return 0;
 	}
 	grown[(*n)++].line = r->line;
+	return 0;
+}
+
+// The line of an earlier [name] in this file; 0 after recording this one.
+static unsigned section_seen(struct reader *r, const char *name)
+{
+	size_t first;
+
+	if (fm_table_get(&r->sections, name, &first)) {
+		return (unsigned)first;
+	}
+	if (fm_table_put(&r->sections, name, r->line) < 0) {
+		r->cfg->oom = true;
+	}
 	return 0;
 }
 
@@ -115,7 +128,7 @@ static void open_section(struct reader *r, const char *start)
 		bad_header(r);
 		return;
 	}
-	if ((first = seen_add(r, &r->sections, &r->nsections, name))) {
+	if ((first = section_seen(r, name))) {
 		error(r, "duplicate section [%s] (first at line %u)", name, first);
 		bad_header(r);
 		return;
@@ -257,7 +270,7 @@ bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 		fm_config_error(cfg, r.file, 0, "read error");
 	}
 	free(r.buf);
-	seen_clear(&r.sections, &r.nsections);
+	fm_table_finish(&r.sections);
 	seen_clear(&r.keys, &r.nkeys);
 	return cfg->nnotes == before && !cfg->oom;
 }

@@ -88,6 +88,7 @@ void fm_config_destroy(struct fm_config *cfg)
 		free(cfg->defs[i].label);
 	}
 	free(cfg->defs);
+	fm_table_finish(&cfg->def_index);
 	settings_free(cfg->globals, cfg->nglobals);
 	free(cfg->plugin_dir);
 	for (size_t i = 0; i < cfg->nnotes; i++) {
@@ -123,12 +124,10 @@ const char *fm_config_file(struct fm_config *cfg, const char *path)
 
 struct fm_def *fm_config_find(const struct fm_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->ndefs; i++) {
-		if (strcmp(cfg->defs[i].name, name) == 0) {
-			return &cfg->defs[i];
-		}
-	}
-	return NULL;
+	size_t i;
+
+	// An index, not a pointer: the array moves as it grows.
+	return fm_table_get(&cfg->def_index, name, &i) ? &cfg->defs[i] : NULL;
 }
 
 struct fm_def *fm_config_def(struct fm_config *cfg, const char *name,
@@ -147,6 +146,10 @@ struct fm_def *fm_config_def(struct fm_config *cfg, const char *name,
 	def = &grown[cfg->ndefs];
 	*def = (struct fm_def){ .file = file, .line = line, .enabled = true };
 	if (!(def->name = strdup(name))) {
+		return NULL;
+	}
+	if (fm_table_put(&cfg->def_index, name, cfg->ndefs) < 0) {
+		free(def->name);
 		return NULL;
 	}
 	cfg->ndefs++;

@@ -120,6 +120,21 @@ extern const struct fm_action_type fm_action_exec;
 extern const struct fm_action_type fm_action_signal;
 extern const struct fm_action_type fm_action_write;
 
+/* ---- table.c: a hash table from strings to size_t ---- */
+
+/* Zero-initialised it is empty and ready to use; fm_table_finish() frees
+ * it.  Keys are copied. */
+struct fm_table {
+	struct fm_table_slot *slots;
+	size_t cap, n;
+};
+
+/* true, and *value (if value is not NULL), when key is in the table. */
+bool fm_table_get(const struct fm_table *t, const char *key, size_t *value);
+/* Adds key or replaces its value; -ENOMEM on failure (table unchanged). */
+int fm_table_put(struct fm_table *t, const char *key, size_t value);
+void fm_table_finish(struct fm_table *t);
+
 /* ---- config.c: what the file and the command line describe ---- */
 
 enum fm_overlap { FM_OVERLAP_QUEUE, FM_OVERLAP_DROP };
@@ -166,6 +181,7 @@ struct fm_config {
 
 	struct fm_def *defs;
 	size_t ndefs;
+	struct fm_table def_index; /* name -> index in defs */
 	char **files; /* every file name read, for diagnostics */
 	size_t nfiles;
 	struct fm_note *notes; /* problems held until fm_config_finish() */
