@@ -752,7 +752,8 @@ bool fm_config_dump(const struct fm_config *cfg, FILE *out)
 	bool exact = representable("plugin_dir", plugin_dir);
 
 	fprintf(out, "[flagman]\n");
-	fprintf(out, "successful_empty = %s\n", cfg->successful_empty ? "yes" : "no");
+	fprintf(out, "successful_empty = %s\n",
+		cfg->successful_empty ? "yes" : "no");
 	fprintf(out, "overlap = %s\n", overlap_names[cfg->overlap]);
 	fprintf(out, "reload_signal = %s\n", cfg->reload_signal ?
 		fm_signal_name(cfg->reload_signal, buf) : "none");

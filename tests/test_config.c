@@ -458,7 +458,8 @@ static void test_cli_precedence(void **state)
 	free(t_write(work, "f.conf", base_conf));
 	assert_int_equal(RUN("--dump", "-c", "f.conf", "--successful-empty",
 		"--overlap", "drop", "-v", "--usr1", "print", "from the cli"), 0);
-	assert_string_equal(dump_line("successful_empty"), "successful_empty = yes");
+	assert_string_equal(dump_line("successful_empty"),
+		"successful_empty = yes");
 	assert_string_equal(dump_line("overlap"), "overlap = drop");
 	assert_string_equal(dump_line("log_level"), "log_level = info");
 	// Configured actions first, then the command line's.
@@ -471,7 +472,8 @@ static void test_cli_precedence(void **state)
 	assert_string_equal(dump_line("log_level"), "log_level = error");
 	// Without options the file's settings hold.
 	assert_int_equal(RUN("--dump", "-c", "f.conf", "-vv"), 0);
-	assert_string_equal(dump_line("successful_empty"), "successful_empty = no");
+	assert_string_equal(dump_line("successful_empty"),
+		"successful_empty = no");
 	assert_string_equal(dump_line("overlap"), "overlap = queue");
 	assert_string_equal(dump_line("log_level"), "log_level = debug");
 }
