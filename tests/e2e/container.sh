@@ -42,7 +42,7 @@ mirror() {
 	fi
 	if [[ -z $uri && -r /etc/apt/sources.list ]]; then
 		uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++)
-				if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
+				if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' \
 			/etc/apt/sources.list | grep -v security | head -n 1)
 	fi
 	printf '%s\n' "${uri:-http://deb.debian.org/debian}"

@@ -32,6 +32,11 @@ expect() { # DESCRIPTION CMD...: CMD must succeed
 	shift
 	"$@" || fail "$what"
 }
+quietly() { # DESCRIPTION CMD...: CMD must succeed; its output only if not
+	local what=$1 out
+	shift
+	out=$("$@" 2>&1) || fail "$what: $out"
+}
 expect_eq() { # DESCRIPTION EXPECTED ACTUAL
 	[[ $2 == "$3" ]] || fail "$1: expected '$2', got '$3'"
 }
@@ -69,7 +74,7 @@ container_boot "$deb"
 failed_before=$(ctr systemctl list-units --failed --plain --no-legend | sort)
 
 step "install the package: nothing enabled, started or failed"
-expect "dpkg -i" ctr dpkg -i /root/flagman.deb >/dev/null
+quietly "dpkg -i" ctr dpkg -i /root/flagman.deb
 expect_eq "flagman.service enablement" disabled \
 	"$(ctr systemctl is-enabled flagman.service || true)"
 expect_eq "flagman.service state" inactive \
@@ -218,7 +223,7 @@ journal_has flagman "demo instance here" &&
 expect "systemctl stop flagman@demo" ctr systemctl stop flagman@demo
 
 step "reinstalling (an upgrade) restarts the running service"
-expect "dpkg -i again" ctr dpkg -i /root/flagman.deb >/dev/null
+quietly "dpkg -i again" ctr dpkg -i /root/flagman.deb
 wait_for "flagman to be active again" 10 is_active flagman ||
 	fail "flagman is not running after the upgrade"
 [[ $(prop flagman MainPID) != "$pid" ]] ||
@@ -253,7 +258,7 @@ fi
 
 step "removing the package stops a running flagman"
 expect "systemctl start" ctr systemctl start flagman
-expect "dpkg -r" ctr dpkg -r flagman >/dev/null
+quietly "dpkg -r" ctr dpkg -r flagman
 expect_eq "state after removal" inactive \
 	"$(ctr systemctl is-active flagman || true)"
 
