@@ -34,11 +34,15 @@ static const char *sig_name(int signo, char *buf, size_t size)
 	return buf;
 }
 
-// Writes text to out with control characters shown as '?', for messages.
+// Writes text to out with control characters shown as '?', for messages;
+// the newline that ends a pidfile is left out.
 static void printable(const char *text, size_t len, char *out, size_t size)
 {
 	size_t i;
 
+	while (len > 0 && strchr(" \t\r\n", text[len - 1])) {
+		len--;
+	}
 	for (i = 0; i < len && i + 1 < size; i++) {
 		unsigned char c = (unsigned char)text[i];
 		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;

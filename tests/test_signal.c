@@ -1,0 +1,289 @@
+/*
+ * The signal action end to end: the real daemon forwards signals to target
+ * processes this test forks, which report every signal they take and who
+ * sent it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "procinfo.h"
+
+static char *dir;
+
+static int set_up(void **state)
+{
+	(void)state;
+	dir = t_tmpdir();
+	return 0;
+}
+
+static int tear_down(void **state)
+{
+	(void)state;
+	t_rmtree(dir);
+	free(dir);
+	tp_strings_free();
+	return 0;
+}
+
+/* A process that takes HUP, USR1 and USR2 and reports each on a pipe as
+ * "PID SIGNAL SENDER".  With group, it joins that process group. */
+struct target {
+	pid_t pid;
+	int fd;
+};
+
+static void target_start(struct target *t, pid_t group)
+{
+	sigset_t set, old;
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	// Blocked before the fork, so no signal can find it unprepared.
+	sigprocmask(SIG_BLOCK, &set, &old);
+	t->pid = fork();
+	assert_true(t->pid >= 0);
+	if (t->pid == 0) {
+		siginfo_t si;
+
+		setpgid(0, group);
+		for (;;) {
+			if (sigwaitinfo(&set, &si) > 0) {
+				dprintf(p[1], "%d %s %d\n", (int)getpid(),
+					sigabbrev_np(si.si_signo), (int)si.si_pid);
+			}
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	setpgid(t->pid, group);
+	close(p[1]);
+	t->fd = p[0];
+}
+
+static void target_stop(struct target *t)
+{
+	kill(t->pid, SIGKILL);
+	waitpid(t->pid, NULL, 0);
+	close(t->fd);
+}
+
+// The next report of the target, without its newline.
+static const char *report(struct target *t)
+{
+	struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+	char buf[128];
+	size_t len = 0;
+
+	while (len < sizeof(buf) - 1) {
+		ssize_t n;
+		assert_int_equal(poll(&pfd, 1, T_TIMEOUT), 1);
+		n = read(t->fd, buf + len, 1);
+		assert_int_equal(n, 1);
+		if (buf[len] == '\n') {
+			break;
+		}
+		len++;
+	}
+	return tp_fmt("%.*s", (int)len, buf);
+}
+
+static void start(struct t_proc *p, const char *const *argv)
+{
+	t_start(p, argv, NULL, true);
+	if (!t_notify_until(p, "READY=1", T_TIMEOUT)) {
+		fail_msg("flagman did not report READY=1");
+	}
+}
+
+static void stop(struct t_proc *p)
+{
+	t_kill(p, SIGTERM);
+	assert_int_equal(t_wait(p, T_TIMEOUT), 0);
+	t_finish(p);
+}
+
+static void test_pid(void **state)
+{
+	const char *conf;
+	struct target t;
+	struct t_proc p;
+
+	(void)state;
+	target_start(&t, 0);
+	conf = t_write(dir, "c.conf", tp_fmt("[same]\naction = signal\n"
+		"signal = hup usr1\npid = %d\n", (int)t.pid));
+	tp_strings_keep((char *)conf);
+	start(&p, (const char *const[]){ "flagman", "-c", conf,
+		"--usr2", "signal", "hup", tp_fmt("%d", (int)t.pid), NULL });
+	t_kill(&p, SIGUSR1);
+	assert_string_equal(report(&t), tp_fmt("%d USR1 %d", t.pid, p.pid));
+	t_kill(&p, SIGHUP);
+	assert_string_equal(report(&t), tp_fmt("%d HUP %d", t.pid, p.pid));
+	t_kill(&p, SIGUSR2);
+	assert_string_equal(report(&t), tp_fmt("%d HUP %d", t.pid, p.pid));
+	stop(&p);
+	target_stop(&t);
+}
+
+// The pidfile is read at every run: a new PID in it takes effect at once.
+static void test_pidfile(void **state)
+{
+	const char *pidfile = tp_fmt("%s/target.pid", dir), *conf;
+	struct target a, b;
+	struct t_proc p;
+
+	(void)state;
+	target_start(&a, 0);
+	target_start(&b, 0);
+	conf = t_write(dir, "c.conf", tp_fmt("[fwd]\naction = signal\n"
+		"signal = usr1\nsend = usr2\npidfile = %s\n", pidfile));
+	tp_strings_keep((char *)conf);
+	tp_strings_keep(t_write(dir, "target.pid", tp_fmt("%d\n", a.pid)));
+	start(&p, (const char *const[]){ "flagman", "-c", conf, NULL });
+	t_kill(&p, SIGUSR1);
+	assert_string_equal(report(&a), tp_fmt("%d USR2 %d", a.pid, p.pid));
+	tp_strings_keep(t_write(dir, "target.pid", tp_fmt("  %d \n", b.pid)));
+	t_kill(&p, SIGUSR1);
+	assert_string_equal(report(&b), tp_fmt("%d USR2 %d", b.pid, p.pid));
+	stop(&p);
+	target_stop(&a);
+	target_stop(&b);
+}
+
+static void test_process_group(void **state)
+{
+	const char *conf;
+	struct target a, b;
+	struct t_proc p;
+	const char *first, *second;
+
+	(void)state;
+	target_start(&a, 0);
+	target_start(&b, a.pid);
+	conf = t_write(dir, "c.conf", tp_fmt("[group]\naction = signal\n"
+		"signal = usr1\nsend = hup\npid = %d\nprocess_group = yes\n", a.pid));
+	tp_strings_keep((char *)conf);
+	start(&p, (const char *const[]){ "flagman", "-c", conf, NULL });
+	t_kill(&p, SIGUSR1);
+	first = report(&a);
+	second = report(&b);
+	assert_string_equal(first, tp_fmt("%d HUP %d", a.pid, p.pid));
+	assert_string_equal(second, tp_fmt("%d HUP %d", b.pid, p.pid));
+	stop(&p);
+	target_stop(&b);
+	target_stop(&a);
+}
+
+// Every bad pidfile is a logged failure; the chain and the daemon go on.
+static void test_failures(void **state)
+{
+	const char *pidfile = tp_fmt("%s/bad.pid", dir), *conf;
+	struct t_proc p;
+	pid_t dead;
+
+	(void)state;
+	conf = t_write(dir, "c.conf", tp_fmt("[fwd]\naction = signal\n"
+		"signal = usr1\nsend = usr2\npidfile = %s\n\n[next]\n"
+		"action = print\nsignal = usr1\nmessage = next\n", pidfile));
+	tp_strings_keep((char *)conf);
+	dead = fork();
+	if (dead == 0) {
+		_exit(0);
+	}
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	start(&p, (const char *const[]){ "flagman", "-c", conf, NULL });
+	t_expect_out(&p, (const char *const[]){ "init", NULL });
+	struct {
+		const char *content; /* NULL: no file; "/": a directory */
+		const char *log;
+	} cases[] = {
+		{ NULL, tp_fmt("cannot open pidfile %s: No such file or directory",
+			pidfile) },
+		{ "12abc\n", tp_fmt("pidfile %s does not hold a PID (it holds "
+			"'12abc')", pidfile) },
+		{ "", tp_fmt("pidfile %s does not hold a PID (it holds '')",
+			pidfile) },
+		{ "0\n", tp_fmt("pidfile %s does not hold a PID (it holds '0')",
+			pidfile) },
+		{ "-5\n", tp_fmt("pidfile %s does not hold a PID (it holds '-5')",
+			pidfile) },
+		{ "99999999999\n", tp_fmt("pidfile %s does not hold a PID (it "
+			"holds '99999999999')", pidfile) },
+		{ tp_fmt("%d\n", (int)dead), tp_fmt("cannot send SIGUSR2 to PID %d "
+			"from %s: No such process", (int)dead, pidfile) },
+		{ "/", tp_fmt("pidfile %s is not a regular file", pidfile) },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char line[1024];
+
+		if (cases[i].content && strcmp(cases[i].content, "/") == 0) {
+			assert_int_equal(unlink(pidfile), 0);
+			assert_int_equal(mkdir(pidfile, 0755), 0);
+		} else if (cases[i].content) {
+			tp_strings_keep(t_write(dir, "bad.pid", cases[i].content));
+		}
+		t_kill(&p, SIGUSR1);
+		t_expect_out(&p, (const char *const[]){ "next", NULL });
+		assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
+		assert_string_equal(line, tp_fmt("flagman: warning: [fwd]: %s",
+			cases[i].log));
+	}
+	stop(&p);
+}
+
+static void test_config_errors(void **state)
+{
+	const char *conf = t_write(dir, "bad.conf", "[both]\naction = signal\n"
+		"signal = usr1\npid = 5\npidfile = /run/x.pid\n\n"
+		"[neither]\naction = signal\nsignal = usr1\n\n"
+		"[zero]\naction = signal\nsignal = usr1\npid = 0\n\n"
+		"[everyone]\naction = signal\nsignal = usr1\npid = 1\n"
+		"process_group = yes\n");
+	char out[256], err[2048];
+
+	(void)state;
+	tp_strings_keep((char *)conf);
+	assert_int_equal(t_run((const char *const[]){ "flagman", "--check", "-c",
+		conf, NULL }, out, sizeof(out), err, sizeof(err)), 2);
+	assert_string_equal(err, tp_fmt(
+		"%s:1: error: [both]: exactly one of 'pid' and 'pidfile' is "
+		"required\n"
+		"%s:7: error: [neither]: exactly one of 'pid' and 'pidfile' is "
+		"required\n"
+		"%s:14: error: [zero]: 0 for 'pid' is out of range (1 to "
+		"2147483647)\n"
+		"%s:16: error: [everyone]: 'process_group' with 'pid = 1' would "
+		"signal every process\n", conf, conf, conf, conf));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
+		T(test_pid),
+		T(test_pidfile),
+		T(test_process_group),
+		T(test_failures),
+		T(test_config_errors),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
