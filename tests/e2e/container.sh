@@ -42,8 +42,8 @@ mirror() {
 	fi
 	if [[ -z $uri && -r /etc/apt/sources.list ]]; then
 		uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++)
-				if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' \
-			/etc/apt/sources.list | grep -v security | head -n 1)
+				if ($i ~ /^[a-z]+:\/\// && $i !~ /security/) {
+					print $i; exit } }' /etc/apt/sources.list)
 	fi
 	printf '%s\n' "${uri:-http://deb.debian.org/debian}"
 }
@@ -96,7 +96,7 @@ cgroup_busy() {
 	for h in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
 		[[ -d $h/$E2E_CGROUP ]] || continue
 		find "$h/$E2E_CGROUP" -name cgroup.procs -exec cat {} + |
-			grep -q . && return 0
+			grep . >/dev/null && return 0
 	done
 	return 1
 }

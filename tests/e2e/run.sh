@@ -41,21 +41,22 @@ expect_eq() { # DESCRIPTION EXPECTED ACTUAL
 	[[ $2 == "$3" ]] || fail "$1: expected '$2', got '$3'"
 }
 
-# The whole journal of a unit, as text.
+# The whole journal of a unit, as text.  (grep reads it all: with pipefail,
+# an early "grep -q" would make journalctl's SIGPIPE fail the pipeline.)
 journal() { ctr journalctl -u "$1" -o cat --no-pager; }
-journal_has() { journal "$1" | grep -qF -- "$2"; }
+journal_has() { journal "$1" | grep -F -- "$2" >/dev/null; }
 journal_count() { journal "$1" | grep -cF -- "$2" || true; }
 journal_count_ge() { (($(journal_count "$1" "$2") >= $3)); }
 # TEXT MATCH...: an entry matching every FIELD=VALUE says TEXT.
 journal_match_has() {
 	local text=$1
 	shift
-	ctr journalctl "$@" -o cat --no-pager | grep -qF -- "$text"
+	ctr journalctl "$@" -o cat --no-pager | grep -F -- "$text" >/dev/null
 }
 is_active() { [[ $(ctr systemctl is-active "$1") == active ]]; }
 has_run() { [[ $(prop "$1" ExecMainExitTimestampMonotonic) != 0 ]]; }
 prop() { ctr systemctl show -p "$2" --value "$1"; }
-status_has() { prop "$1" StatusText | grep -qF -- "$2"; }
+status_has() { prop "$1" StatusText | grep -F -- "$2" >/dev/null; }
 write_file() { # PATH CONTENT: inside the container, root-owned, mode 644
 	printf '%s\n' "$2" | ctr sh -c "umask 022 && cat > '$1'"
 }
@@ -95,7 +96,7 @@ out=$(ctr flagman --check 2>&1) && fail "flagman --check accepted it"
 
 step "configure a print chain (and exec, if built) and start flagman"
 has_exec=no
-if ctr flagman --list | grep -q '^exec '; then
+if ctr flagman --list | grep '^exec ' >/dev/null; then
 	has_exec=yes
 fi
 conf="[hello]
