@@ -118,6 +118,7 @@ static bool parse_short(struct fm_cli *cli, int *i, int argc, char **argv,
 			cli->config_path = option_value("-c", p[1] ? p + 1 : NULL,
 				i, argc, argv, err);
 			cli->config_explicit = true;
+			cli->no_config = false;
 			return cli->config_path != NULL;
 		default:
 			fprintf(err, FM_PROGRAM ": error: unknown option '-%c'\n", *p);
@@ -154,10 +155,17 @@ static bool parse_long(struct fm_cli *cli, int *i, int argc, char **argv,
 			return false;
 		}
 		signo = fm_signal_parse(argv[++*i]);
-		if (!signo || !fm_signal_is_trigger(signo)) {
-			fprintf(err, FM_PROGRAM ": error: --on: '%s' is not a trigger "
-				"signal (HUP, USR1, USR2, WINCH, RTMIN+n, RTMAX-n)\n",
+		if (!signo) {
+			fprintf(err, FM_PROGRAM ": error: --on: unknown signal '%s' "
+				"(expected HUP, USR1, USR2, WINCH, RTMIN+n or RTMAX-n)\n",
 				argv[*i]);
+			return false;
+		}
+		if (!fm_signal_is_trigger(signo)) {
+			char buf[FM_SIGNAME_MAX];
+			fprintf(err, FM_PROGRAM ": error: --on: signal %s cannot trigger "
+				"actions (HUP, USR1, USR2, WINCH, RTMIN+n, RTMAX-n)\n",
+				fm_signal_name(signo, buf));
 			return false;
 		}
 		return add_action(cli, signo, i, argc, argv, "--on", err);
@@ -166,6 +174,7 @@ static bool parse_long(struct fm_cli *cli, int *i, int argc, char **argv,
 		cli->config_path = option_value(name, eq ? eq + 1 : NULL, i, argc,
 			argv, err);
 		cli->config_explicit = true;
+		cli->no_config = false;
 		return cli->config_path != NULL;
 	}
 	if (strcmp(name, "--overlap") == 0) {
@@ -262,17 +271,22 @@ static bool apply_action(const struct fm_cli *cli, size_t idx,
 	const struct fm_cli_action *ca = &cli->actions[idx];
 	const char *tname = cli->argv[ca->first];
 	const struct fm_action_type *type = fm_registry_find(reg, tname);
+	const char *opt = cli->argv[ca->first - 1];
 	char sig[FM_SIGNAME_MAX], name[32], *label = NULL;
 	const char *sname = fm_signal_name(ca->signo, sig);
 	size_t nargs, required, given = (size_t)ca->count - 1;
 	struct fm_def *def;
 	bool ok = false;
+	int r;
 
-	if (asprintf(&label, "--%s %s", sname, tname) < 0) {
-		return false;
+	// Messages quote the command line as written: "--on rtmin+2 exec".
+	if (opt[0] == '-') {
+		r = asprintf(&label, "%s %s", opt, tname);
+	} else {
+		r = asprintf(&label, "--on %s %s", opt, tname);
 	}
-	for (char *p = label; *p && *p != ' '; p++) {
-		*p = (char)tolower((unsigned char)*p);
+	if (r < 0) {
+		return false;
 	}
 	if (!type) {
 		const char *hint = fm_registry_suggest(reg, tname);

@@ -197,7 +197,15 @@ void fm_action_close(struct fm_action *action, const char *reason)
 
 void fm_action_set_timer(struct fm_action *action, uint64_t delay_ms)
 {
-	action->deadline = delay_ms ? fm_now_ms() + delay_ms : 0;
+	uint64_t now = fm_now_ms();
+
+	// A plug-in may ask for "forever": saturate rather than wrap around.
+	if (!delay_ms) {
+		action->deadline = 0;
+	} else {
+		action->deadline = delay_ms > UINT64_MAX - now ? UINT64_MAX :
+			now + delay_ms;
+	}
 }
 
 int fm_action_watch_fd(struct fm_action *action, int fd, short events)

@@ -48,6 +48,9 @@ bool fm_parse_bool(const char *text, bool *out)
 	return false;
 }
 
+// Far beyond any sensible delay; now + a duration can never wrap around.
+#define FM_DURATION_MAX (UINT64_MAX / 2)
+
 bool fm_parse_duration(const char *text, uint64_t *ms)
 {
 	static const struct {
@@ -73,7 +76,7 @@ bool fm_parse_duration(const char *text, uint64_t *ms)
 			return false;
 		}
 		while (isdigit((unsigned char)*p)) {
-			if (n > UINT64_MAX / 10 / 86400000) {
+			if (n > (UINT64_MAX - 9) / 10) {
 				return false;
 			}
 			n = n * 10 + (uint64_t)(*p++ - '0');
@@ -89,7 +92,7 @@ bool fm_parse_duration(const char *text, uint64_t *ms)
 				p += len;
 			}
 		}
-		if (!scale) {
+		if (!scale || n > (FM_DURATION_MAX - total) / scale) {
 			return false;
 		}
 		total += n * scale;
