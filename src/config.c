@@ -427,8 +427,10 @@ static void canonicalize(struct fm_def *def)
 	fprintf(f, "\nenabled = %s\n", def->enabled ? "yes" : "no");
 	for (const struct fm_arg_spec *a = def->type->args; a && a->name; a++) {
 		const char *text = arg_text(def, a);
+		// After " = ", a ';' would start a comment; right after '=' not.
 		if (text) {
-			fprintf(f, "%s =%s%s\n", a->name, *text ? " " : "", text);
+			fprintf(f, "%s =%s%s\n", a->name,
+				*text && *text != ';' ? " " : "", text);
 		}
 	}
 	fclose(f);
