@@ -23,6 +23,10 @@ enum output { OUT_INHERIT, OUT_LOG, OUT_NULL };
 enum on_failure { FAIL_CONTINUE, FAIL_STOP };
 enum phase { IDLE, RUNNING, TERMINATING, KILLING };
 
+// Process groups of earlier runs that still hold processes, remembered so
+// that none outlives flagman.
+#define MAX_GROUPS 16
+
 struct exec {
 	/* arguments */
 	char **argv;
@@ -45,7 +49,8 @@ struct exec {
 	/* the run under way */
 	enum phase phase;
 	pid_t pid;        /* 0: none */
-	pid_t last_group; /* of the latest child, for stragglers */
+	pid_t groups[MAX_GROUPS]; /* of past runs, which may have stragglers */
+	size_t ngroups;
 	int report_fd;
 	bool timed_out, stopping;
 	struct fm_stream out, err;
@@ -93,6 +98,22 @@ static void exec_on_fd(struct fm_action *action, void *state, int fd,
 
 /* ---- the process group ---- */
 
+// Does process group pg still hold a living child of flagman?  Reaps the
+// dead ones on the way.
+static bool group_alive(pid_t pg)
+{
+	pid_t r;
+	int st;
+
+	if (pg <= 0) {
+		return false; // -0 would name flagman's own group
+	}
+	while ((r = waitpid(-pg, &st, WNOHANG)) > 0) {
+		continue;
+	}
+	return r == 0;
+}
+
 // Ends what is left of process group pg among flagman's children; with
 // wait, reaps them before returning.
 static void end_group(pid_t pg, bool wait)
@@ -100,14 +121,8 @@ static void end_group(pid_t pg, bool wait)
 	pid_t r;
 	int st;
 
-	if (pg <= 0) {
-		return; // -0 would name flagman's own group
-	}
-	while ((r = waitpid(-pg, &st, WNOHANG)) > 0) {
-		continue;
-	}
-	if (r != 0) {
-		return; // no child of flagman is left in the group
+	if (!group_alive(pg)) {
+		return;
 	}
 	kill(-pg, SIGKILL);
 	while (wait && ((r = waitpid(-pg, &st, 0)) > 0 || errno == EINTR)) {
@@ -252,8 +267,29 @@ static bool start(struct fm_action *action, struct exec *e,
 		fm_stream_close(action, &e->err);
 		return false;
 	}
-	e->pid = e->last_group = pid;
+	e->pid = pid;
 	return true;
+}
+
+// Remembers the new run's group, forgetting those that have emptied.
+static void remember_group(struct fm_action *action, struct exec *e,
+	pid_t pg)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < e->ngroups; i++) {
+		if (group_alive(e->groups[i])) {
+			e->groups[kept++] = e->groups[i];
+		}
+	}
+	e->ngroups = kept;
+	if (e->ngroups == MAX_GROUPS) {
+		fm_action_log(action, FM_LOG_WARNING, "killing what is left of an "
+			"earlier run (process group %ld)", (long)e->groups[0]);
+		end_group(e->groups[0], false);
+		memmove(e->groups, e->groups + 1, --e->ngroups * sizeof(pid_t));
+	}
+	e->groups[e->ngroups++] = pg;
 }
 
 static int exec_run(struct fm_action *action, void *state,
@@ -273,6 +309,7 @@ static int exec_run(struct fm_action *action, void *state,
 		return failure(e);
 	}
 	fm_env_finish(&env);
+	remember_group(action, e, e->pid);
 	e->phase = RUNNING;
 	if (fm_action_watch_child(action, e->pid) < 0) {
 		fm_action_log(action, FM_LOG_ERROR, "cannot watch PID %ld; "
@@ -402,11 +439,11 @@ static void exec_tear_down(struct fm_action *action, void *state)
 	if (e->pid) {
 		exec_stop(action, e, true);
 	}
-	// What the last run left behind in its group must not outlive us.
-	if (e->last_group) {
-		end_group(e->last_group, true);
-		e->last_group = 0;
+	// What earlier runs left behind in their groups must not outlive us.
+	for (size_t i = 0; i < e->ngroups; i++) {
+		end_group(e->groups[i], true);
 	}
+	e->ngroups = 0;
 	free(e->user_name);
 	free(e->home);
 	free(e->shell);

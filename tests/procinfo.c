@@ -81,6 +81,14 @@ static void slurp(const char *path, char *buf, size_t size)
 	buf[len] = '\0';
 }
 
+char *tp_file(const char *path)
+{
+	char buf[4096];
+
+	slurp(path, buf, sizeof(buf));
+	return tp_fmt("%s", buf);
+}
+
 void tp_expect_file(const char *path, const char *text)
 {
 	long long deadline = tp_clock_ms() + T_TIMEOUT;

@@ -17,6 +17,8 @@ char *tp_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tp_strings_keep(char *s);
 void tp_strings_free(void);
 
+/* The content of path now ("" if unreadable), freed with the strings. */
+char *tp_file(const char *path);
 /* Waits until path holds exactly text; fails the test on timeout. */
 void tp_expect_file(const char *path, const char *text);
 /* Waits until path holds a PID and a newline; returns the PID. */

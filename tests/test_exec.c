@@ -488,6 +488,32 @@ static void test_stop_while_running(void **state)
 	t_finish(&p);
 }
 
+// Processes that runs leave behind in their groups are flagman's to end.
+static void test_stragglers(void **state)
+{
+	const char *f = tp_fmt("%s/left", dir);
+	pid_t left[2];
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, (const char *const[]){ "flagman", "--no-config",
+		"--usr1", "exec", tp_fmt("sh -c 'sleep 60 & echo $! >> %s'", f),
+		"--usr1", "print", "done", NULL }, NULL, false);
+	t_expect_out(&p, (const char *const[]){ "init", NULL });
+	for (int i = 0; i < 2; i++) {
+		t_kill(&p, SIGUSR1);
+		t_expect_out(&p, (const char *const[]){ "done", NULL });
+	}
+	assert_int_equal(sscanf(tp_file(f), "%d\n%d\n", &left[0], &left[1]), 2);
+	assert_int_equal(kill(left[0], 0), 0);
+	assert_int_equal(kill(left[1], 0), 0);
+	stop(&p);
+	assert_int_equal(kill(left[0], 0), -1);
+	assert_int_equal(errno, ESRCH);
+	assert_int_equal(kill(left[1], 0), -1);
+	assert_int_equal(errno, ESRCH);
+}
+
 // 2,000 runs leave no zombie, no descriptor and no memory behind.
 static void test_many_runs(void **state)
 {
@@ -547,6 +573,7 @@ int main(void)
 		T(test_user),
 		T(test_user_needs_root),
 		T(test_stop_while_running),
+		T(test_stragglers),
 		T(test_many_runs),
 #undef T
 	};
