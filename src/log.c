@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+// CODE_FILE=../src/log.c on every entry would say nothing useful.
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "flagman.h"
@@ -72,15 +74,16 @@ int fm_log_level_parse(const char *name)
 	return -1;
 }
 
-static void journal_send(int level, const char *action, const char *signame,
+// Sends one entry to the journal; false if it could not.
+static bool journal_send(int level, const char *action, const char *signame,
 	const char *msg)
 {
 	char prio[16], fields[2][256], *text;
 	struct iovec iov[6];
-	int n = 0;
+	int n = 0, r;
 
 	if (asprintf(&text, "MESSAGE=%s", msg) < 0) {
-		return;
+		return false;
 	}
 	snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
 	iov[n++] = (struct iovec){ text, strlen(text) };
@@ -95,8 +98,9 @@ static void journal_send(int level, const char *action, const char *signame,
 		snprintf(fields[1], sizeof(fields[1]), "FLAGMAN_SIGNAL=%s", signame);
 		iov[n++] = (struct iovec){ fields[1], strlen(fields[1]) };
 	}
-	sd_journal_sendv(iov, n);
+	r = sd_journal_sendv(iov, n);
 	free(text);
+	return r >= 0;
 }
 
 void fm_vlog(int level, const char *action, const char *signame,
@@ -108,8 +112,8 @@ void fm_vlog(int level, const char *action, const char *signame,
 		return;
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (to_journal) {
-		journal_send(level, action, signame, msg);
+	// If the journal refuses an entry, the line still goes out.
+	if (to_journal && journal_send(level, action, signame, msg)) {
 		return;
 	}
 	if (action) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,13 +62,18 @@ void t_start(struct t_proc *p, const char *const *argv,
 	t_start_masked(p, argv, env, notify, &none);
 }
 
-void t_start_masked(struct t_proc *p, const char *const *argv,
-	const char *const *env, bool notify, const sigset_t *mask)
+/*
+ * What t_start, t_start_masked and t_start_journal share.  With journal,
+ * JOURNAL_STREAM names the child's stderr pipe, as systemd sets it.
+ */
+static void start(struct t_proc *p, const char *const *argv,
+	const char *const *env, bool notify, const sigset_t *mask, bool journal)
 {
 	int out[2], err[2];
 	size_t argc = 0, envc = 0, n = 0;
-	char **args, **envp, *notify_env = NULL;
+	char **args, **envp, *notify_env = NULL, journal_env[64];
 	sigset_t parent_mask;
+	struct stat st;
 
 	memset(p, 0, sizeof(*p));
 	p->notify_fd = -1;
@@ -86,7 +92,7 @@ void t_start_masked(struct t_proc *p, const char *const *argv,
 	for (size_t i = 0; environ[i]; i++) {
 		n++;
 	}
-	envp = calloc(n + envc + 2, sizeof(char *));
+	envp = calloc(n + envc + 3, sizeof(char *));
 	assert_non_null(args);
 	assert_non_null(envp);
 	args[0] = (char *)t_flagman();
@@ -95,7 +101,8 @@ void t_start_masked(struct t_proc *p, const char *const *argv,
 	}
 	n = 0;
 	for (size_t i = 0; environ[i]; i++) {
-		if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0) {
+		if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0 &&
+				strncmp(environ[i], "JOURNAL_STREAM=", 15) != 0) {
 			envp[n++] = environ[i];
 		}
 	}
@@ -107,6 +114,12 @@ void t_start_masked(struct t_proc *p, const char *const *argv,
 	}
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	if (journal) {
+		assert_int_equal(fstat(err[1], &st), 0);
+		snprintf(journal_env, sizeof(journal_env), "JOURNAL_STREAM=%llu:%llu",
+			(unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+		envp[n++] = journal_env;
+	}
 	// The child must hold mask from its first instant: signals sent as
 	// soon as fork returns would otherwise find it unprotected.
 	sigprocmask(SIG_BLOCK, mask, &parent_mask);
@@ -130,6 +143,21 @@ void t_start_masked(struct t_proc *p, const char *const *argv,
 	free(args);
 	free(envp);
 	free(notify_env);
+}
+
+void t_start_masked(struct t_proc *p, const char *const *argv,
+	const char *const *env, bool notify, const sigset_t *mask)
+{
+	start(p, argv, env, notify, mask, false);
+}
+
+void t_start_journal(struct t_proc *p, const char *const *argv,
+	const char *const *env)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	start(p, argv, env, false, &none, true);
 }
 
 // Fills s until it holds a whole line; false on timeout or EOF.

@@ -44,6 +44,11 @@ void t_start(struct t_proc *p, const char *const *argv,
 void t_start_masked(struct t_proc *p, const char *const *argv,
 	const char *const *env, bool notify, const sigset_t *mask);
 
+/* Like t_start (no notify socket), with JOURNAL_STREAM naming the child's
+ * stderr, so flagman takes it for the journal's stream. */
+void t_start_journal(struct t_proc *p, const char *const *argv,
+	const char *const *env);
+
 /* Next complete line of stdout / stderr without its newline, copied into
  * line (size bytes).  false on timeout or EOF. */
 bool t_out_line(struct t_proc *p, char *line, size_t size, int timeout_ms);

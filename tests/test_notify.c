@@ -1,0 +1,327 @@
+/*
+ * systemd integration (SPEC §7): sd_notify through a socket the test binds,
+ * the watchdog, silence with --no-systemd, and the log's journal fields
+ * when stderr is the journal's stream.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define LINES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+// Asserts the next notify datagram is exactly want.
+static void expect_notify(struct t_proc *p, const char *want)
+{
+	char msg[1024];
+
+	if (!t_notify(p, msg, sizeof(msg), T_TIMEOUT)) {
+		fail_msg("no notify message; expected '%s'", want);
+	}
+	assert_string_equal(msg, want);
+}
+
+// Nothing more is queued on the socket (call after the process ended).
+static void expect_no_notify(struct t_proc *p)
+{
+	char msg[1024];
+
+	if (t_notify(p, msg, sizeof(msg), 0)) {
+		fail_msg("unexpected notify message '%s'", msg);
+	}
+}
+
+// The life of a service: READY, STATUS after each chain, STOPPING.
+static void test_ready_status_stopping(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "print", "a", "--usr1", "print", "b", "--on", "rtmin+3",
+		"print", "c", "--hup", "print_once", "d", NULL };
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, argv, NULL, true);
+	expect_notify(&p, "READY=1");
+	expect_notify(&p, "STATUS=4 actions (HUP: 1, USR1: 2, RTMIN+3: 1); "
+		"waiting for signals");
+	t_expect_out(&p, LINES("init", "init", "init", "init"));
+	t_kill(&p, SIGUSR1);
+	expect_notify(&p, "STATUS=4 actions (HUP: 1, USR1: 2, RTMIN+3: 1); "
+		"last: USR1 ok");
+	t_expect_out(&p, LINES("a", "b"));
+	t_kill(&p, SIGHUP);
+	// print_once closed: the summary counts the open actions only.
+	expect_notify(&p, "STATUS=3 actions (USR1: 2, RTMIN+3: 1); last: HUP ok");
+	t_expect_out(&p, LINES("d", "cleanup"));
+	t_kill(&p, SIGRTMIN + 3);
+	expect_notify(&p, "STATUS=3 actions (USR1: 2, RTMIN+3: 1); "
+		"last: RTMIN+3 ok");
+	t_kill(&p, SIGTERM);
+	expect_notify(&p, "STOPPING=1");
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&p), "c\ncleanup\ncleanup\ncleanup\n");
+	expect_no_notify(&p);
+	t_finish(&p);
+}
+
+// A run that fails (stdout closed) is reported, and the daemon lives on.
+static void test_status_after_failure(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "print", "a", "--usr2", "print_once", "b", NULL };
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, argv, NULL, true);
+	expect_notify(&p, "READY=1");
+	expect_notify(&p, "STATUS=2 actions (USR1: 1, USR2: 1); "
+		"waiting for signals");
+	t_expect_out(&p, LINES("init", "init"));
+	close(p.out.fd);
+	p.out.fd = -1;
+	t_kill(&p, SIGUSR1);
+	expect_notify(&p, "STATUS=2 actions (USR1: 1, USR2: 1); "
+		"last: USR1 failed");
+	assert_true(t_err_until(&p, "flagman: error: [cli-1]: cannot write to "
+		"stdout: Broken pipe", T_TIMEOUT));
+	t_kill(&p, SIGUSR2);
+	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR2 failed");
+	t_kill(&p, SIGTERM);
+	expect_notify(&p, "STOPPING=1");
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	expect_no_notify(&p);
+	t_finish(&p);
+}
+
+// Counts WATCHDOG=1 pings until n arrived; returns the time from the first
+// to the last, in ms.  Other messages must not be among them.
+static long long watchdog_pings(struct t_proc *p, int n)
+{
+	long long first = 0;
+	char msg[1024];
+
+	for (int i = 0; i < n; i++) {
+		if (!t_notify(p, msg, sizeof(msg), T_TIMEOUT)) {
+			fail_msg("only %d WATCHDOG=1 within %d ms", i, T_TIMEOUT);
+		}
+		assert_string_equal(msg, "WATCHDOG=1");
+		if (i == 0) {
+			first = t_now_ms();
+		}
+	}
+	return t_now_ms() - first;
+}
+
+/*
+ * WATCHDOG_USEC=200000: a ping every 100 ms, also while a delay_print runs
+ * (the loop never blocks), and never faster than that.
+ */
+static void test_watchdog(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "delay_print", "a", "60", NULL };
+	static const char *const env[] = { "WATCHDOG_USEC=200000", NULL };
+	struct t_proc p;
+	long long span;
+
+	(void)state;
+	t_start(&p, argv, env, true);
+	expect_notify(&p, "READY=1");
+	expect_notify(&p, "STATUS=1 action (USR1: 1); waiting for signals");
+	span = watchdog_pings(&p, 3);
+	// Two intervals; time may only stretch them (1 ms for rounding).
+	assert_true(span >= 2 * 100 - 1);
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, LINES("init", "a"));
+	watchdog_pings(&p, 3);
+	t_kill(&p, SIGTERM);
+	assert_true(t_notify_until(&p, "STOPPING=1", T_TIMEOUT));
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	t_finish(&p);
+}
+
+// The watchdog is for another process (WATCHDOG_PID): no pings.
+static void test_watchdog_other_pid(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "delay_print", "a", "500ms", NULL };
+	static const char *const env[] = { "WATCHDOG_USEC=200000",
+		"WATCHDOG_PID=1", NULL };
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, argv, env, true);
+	expect_notify(&p, "READY=1");
+	expect_notify(&p, "STATUS=1 action (USR1: 1); waiting for signals");
+	t_kill(&p, SIGUSR1);
+	// Half a second of delay_print: five pings' worth, were it on.
+	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR1 ok");
+	t_kill(&p, SIGTERM);
+	expect_notify(&p, "STOPPING=1");
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	expect_no_notify(&p);
+	t_finish(&p);
+}
+
+// --no-systemd: not one datagram, whatever the environment says.
+static void test_no_systemd(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-systemd",
+		"--no-config", "--usr1", "delay_print", "a", "500ms", "--usr2",
+		"print_once", "b", NULL };
+	static const char *const env[] = { "WATCHDOG_USEC=200000", NULL };
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, argv, env, true);
+	t_expect_out(&p, LINES("init", "init"));
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, LINES("a", "finished delaying"));
+	t_kill(&p, SIGUSR2);
+	t_expect_out(&p, LINES("b", "cleanup"));
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&p), "cleanup\n");
+	expect_no_notify(&p);
+	t_finish(&p);
+}
+
+/* ---- the journal ---- */
+
+// JOURNAL_STREAM naming some other stream: plain lines on stderr.
+static void test_log_plain_when_not_journal(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr2", "print_once", "x", NULL };
+	static const char *const env[] = { "JOURNAL_STREAM=1:1", NULL };
+	struct t_proc p;
+	char line[512];
+
+	(void)state;
+	t_start(&p, argv, env, false);
+	t_expect_out(&p, LINES("init"));
+	t_kill(&p, SIGUSR2);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 1);
+	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
+	assert_string_equal(line, "flagman: warning: [cli-1]: action closed: "
+		"Only print once");
+	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
+	assert_string_equal(line, "flagman: warning: every action has closed; "
+		"exiting");
+	t_finish(&p);
+}
+
+#define JOURNAL_DIR "/run/systemd/journal"
+#define JOURNAL_SOCKET JOURNAL_DIR "/socket"
+
+/*
+ * Gives this test process a private /run, so that it can play journald at
+ * the journal's fixed socket path without touching the machine's.  false
+ * when that is not allowed here (not root, no mount namespaces).
+ */
+static bool private_run(void)
+{
+	if (unshare(CLONE_NEWNS) < 0 ||
+			mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+			mount("flagman-test", "/run", "tmpfs", 0, "mode=0755") < 0) {
+		print_message("no private /run (%s): skipped\n", strerror(errno));
+		return false;
+	}
+	assert_int_equal(mkdir("/run/systemd", 0755), 0);
+	assert_int_equal(mkdir(JOURNAL_DIR, 0755), 0);
+	return true;
+}
+
+static int bind_journal(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", JOURNAL_SOCKET);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void expect_entry(int fd, const char *want)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char msg[2048];
+	ssize_t n;
+
+	if (poll(&pfd, 1, T_TIMEOUT) != 1) {
+		fail_msg("no journal entry; expected '%s'", want);
+	}
+	n = recv(fd, msg, sizeof(msg) - 1, 0);
+	assert_true(n > 0);
+	msg[n] = '\0';
+	assert_string_equal(msg, want);
+}
+
+/*
+ * stderr is the journal's stream: entries go to the journal with their
+ * priority and the FLAGMAN_ACTION and FLAGMAN_SIGNAL fields, none to
+ * stderr.
+ */
+static void test_journal_fields(void **state)
+{
+	static const char *const argv[] = { "flagman", "-v", "--no-config",
+		"--usr2", "print_once", "x", NULL };
+	struct t_proc p;
+	char line[512], want[128];
+	int fd;
+
+	(void)state;
+	if (!private_run()) {
+		skip();
+	}
+	fd = bind_journal();
+	t_start_journal(&p, argv, NULL);
+	t_expect_out(&p, LINES("init"));
+	snprintf(want, sizeof(want), "MESSAGE=PID: %d\nPRIORITY=6\n"
+		"SYSLOG_IDENTIFIER=flagman\n", (int)p.pid);
+	expect_entry(fd, want);
+	expect_entry(fd, "MESSAGE=ready: 1 action\nPRIORITY=6\n"
+		"SYSLOG_IDENTIFIER=flagman\n");
+	t_kill(&p, SIGUSR2);
+	t_expect_out(&p, LINES("x", "cleanup"));
+	expect_entry(fd, "MESSAGE=action closed: Only print once\nPRIORITY=4\n"
+		"SYSLOG_IDENTIFIER=flagman\nFLAGMAN_ACTION=cli-1\n"
+		"FLAGMAN_SIGNAL=USR2\n");
+	expect_entry(fd, "MESSAGE=every action has closed; exiting\n"
+		"PRIORITY=4\nSYSLOG_IDENTIFIER=flagman\n");
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 1);
+	assert_false(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
+	t_finish(&p);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ready_status_stopping),
+		cmocka_unit_test(test_status_after_failure),
+		cmocka_unit_test(test_watchdog),
+		cmocka_unit_test(test_watchdog_other_pid),
+		cmocka_unit_test(test_no_systemd),
+		cmocka_unit_test(test_log_plain_when_not_journal),
+		// Last: it leaves this process with a private /run.
+		cmocka_unit_test(test_journal_fields),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
