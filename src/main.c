@@ -116,6 +116,9 @@ int main(int argc, char **argv)
 	fm_signal_handled_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	// An ignored SIGCHLD inherited from the parent would make the kernel
+	// reap our children itself, and their exit statuses would be lost.
+	signal(SIGCHLD, SIG_DFL);
 
 	if (!fm_cli_parse(&cli, argc, argv, stderr)) {
 		return EXIT_USAGE;

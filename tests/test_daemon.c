@@ -480,6 +480,32 @@ static void test_on_realtime(void **state)
 	t_finish(&p);
 }
 
+/*
+ * A parent that ignores SIGCHLD passes that on through exec; flagman must
+ * still see its children's exit statuses (the kernel would reap them).
+ */
+static void test_inherited_sigchld_ignored(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "exec", "/bin/sh -c 'exit 3'", "--usr1", "print", "after",
+		NULL };
+	struct t_proc p;
+
+	(void)state;
+	// Only for the fork: this process must go on reaping flagman itself.
+	signal(SIGCHLD, SIG_IGN);
+	t_start(&p, argv, NULL, false);
+	signal(SIGCHLD, SIG_DFL);
+	t_expect_out(&p, LINES("init"));
+	t_kill(&p, SIGUSR1);
+	assert_true(t_err_until(&p, "exited with status 3", T_TIMEOUT));
+	t_expect_out(&p, LINES("after"));
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&p), "cleanup\n");
+	t_finish(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_exit_all_closed_successful_empty),
 		cmocka_unit_test(test_unbound_trigger_ignored),
 		cmocka_unit_test(test_on_realtime),
+		cmocka_unit_test(test_inherited_sigchld_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
