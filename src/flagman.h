@@ -19,6 +19,9 @@
 
 /* Sets the threshold (an enum fm_log_level) and detects JOURNAL_STREAM. */
 void fm_log_init(int level);
+/* Opens /dev/null on whichever of descriptors 0-2 is closed, so that no
+ * descriptor opened later (the signalfd...) takes the place of stdout. */
+void fm_std_fds_open(void);
 void fm_log_set_level(int level);
 int fm_log_level(void);
 /* action and signame may be NULL. */

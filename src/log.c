@@ -3,12 +3,15 @@
  * stderr is the journal (JOURNAL_STREAM names it), structured entries with a
  * priority and the FLAGMAN_ACTION and FLAGMAN_SIGNAL fields.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 // CODE_FILE=../src/log.c on every entry would say nothing useful.
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
@@ -38,6 +41,19 @@ static bool stderr_is_journal(void)
 		return false;
 	}
 	return st.st_dev == dev && st.st_ino == ino;
+}
+
+void fm_std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int null = open("/dev/null", O_RDWR);
+			// open() returns the lowest free number: fd itself.
+			if (null >= 0 && null != fd) {
+				close(null);
+			}
+		}
+	}
 }
 
 void fm_log_init(int level)

@@ -119,6 +119,7 @@ int main(int argc, char **argv)
 	// An ignored SIGCHLD inherited from the parent would make the kernel
 	// reap our children itself, and their exit statuses would be lost.
 	signal(SIGCHLD, SIG_DFL);
+	fm_std_fds_open();
 
 	if (!fm_cli_parse(&cli, argc, argv, stderr)) {
 		return EXIT_USAGE;

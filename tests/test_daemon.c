@@ -506,6 +506,40 @@ static void test_inherited_sigchld_ignored(void **state)
 	t_finish(&p);
 }
 
+/*
+ * Started with stdout closed, flagman's first descriptor must not become
+ * its stdout: print would write into the signalfd.  stderr is a pipe here.
+ */
+static void test_closed_stdout(void **state)
+{
+	static const char *const argv[] = { "flagman", "-v", "--no-config",
+		"--usr1", "print", "x", NULL };
+	struct t_proc p = { .out.fd = -1, .notify_fd = -1 };
+	char line[512];
+	int err[2];
+
+	(void)state;
+	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	p.pid = fork();
+	assert_true(p.pid >= 0);
+	if (p.pid == 0) {
+		dup2(err[1], STDERR_FILENO);
+		close(STDOUT_FILENO);
+		execv(t_flagman(), (char **)argv);
+		_exit(127);
+	}
+	close(err[1]);
+	p.err.fd = err[0];
+	assert_true(t_err_until(&p, "flagman: info: ready: 1 action", T_TIMEOUT));
+	t_send(&p, SIGUSR1);
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	while (t_err_line(&p, line, sizeof(line), T_TIMEOUT)) {
+		assert_null(strstr(line, "error"));
+	}
+	t_finish(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_unbound_trigger_ignored),
 		cmocka_unit_test(test_on_realtime),
 		cmocka_unit_test(test_inherited_sigchld_ignored),
+		cmocka_unit_test(test_closed_stdout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
