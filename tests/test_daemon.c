@@ -48,9 +48,11 @@ static void test_readme_session(void **state)
  * by flagman before the next is sent (kernel order would otherwise be
  * HUP, USR1, USR2).  Then the pending runs, by first arrival.
  */
-static void overlap_session(const char *mode, const char *const *expect)
+static void overlap_session(const char *mode, const char *const *expect,
+	const char *merged)
 {
-	const char *const argv[] = { "flagman", "--no-config", "--overlap", mode,
+	const char *const argv[] = { "flagman", "-vv", "--no-config",
+		"--overlap", mode,
 		"--usr1", "delay_print", "usr1", "3", "--usr2", "print", "usr2",
 		"--hup", "print", "hup", NULL };
 	static const int during[] = { SIGUSR2, SIGUSR1, SIGUSR2, SIGHUP,
@@ -71,6 +73,8 @@ static void overlap_session(const char *mode, const char *const *expect)
 			"for a 3 s window", line);
 	}
 	t_expect_out(&p, expect);
+	// Arrivals merged into one pending run are counted.
+	assert_true(t_err_until(&p, merged, T_TIMEOUT));
 	t_kill(&p, SIGTERM);
 	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
 	assert_string_equal(t_rest(&p), "cleanup\ncleanup\ncleanup\n");
@@ -82,14 +86,16 @@ static void test_overlap_queue(void **state)
 {
 	(void)state;
 	overlap_session("queue", LINES("finished delaying", "usr2", "usr1",
-		"finished delaying", "hup"));
+		"finished delaying", "hup"),
+		"flagman: debug: running the chain for USR1 (2 arrivals)");
 }
 
 // drop: USR1's arrivals during its own run are discarded, others are not.
 static void test_overlap_drop(void **state)
 {
 	(void)state;
-	overlap_session("drop", LINES("finished delaying", "usr2", "hup"));
+	overlap_session("drop", LINES("finished delaying", "usr2", "hup"),
+		"flagman: debug: running the chain for USR2 (2 arrivals)");
 }
 
 // A signal that arrives while another's chain runs is queued under drop too.
