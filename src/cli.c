@@ -131,65 +131,50 @@ static bool parse_short(struct fm_cli *cli, int *i, int argc, char **argv,
 	return true;
 }
 
-static bool parse_long(struct fm_cli *cli, int *i, int argc, char **argv,
+// --on SIGNAL ACTION [ARG]...: the signal must be a trigger.
+static bool parse_on(struct fm_cli *cli, int *i, int argc, char **argv,
 	FILE *err)
 {
-	char name[64];
-	const char *tok = argv[*i], *eq = strchr(tok, '='), *val;
-	size_t len = eq ? (size_t)(eq - tok) : strlen(tok);
+	char buf[FM_SIGNAME_MAX];
 	int signo;
 
-	snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), tok);
-	if (eq && strcmp(name, "--config") != 0 && strcmp(name, "--overlap") != 0) {
-		fprintf(err, FM_PROGRAM ": error: %s takes no '=' value\n", name);
+	if (*i + 1 >= argc) {
+		fprintf(err, FM_PROGRAM ": error: --on needs a signal name\n");
 		return false;
 	}
-	if (strcmp(name, "--hup") == 0 || strcmp(name, "--usr1") == 0 ||
-			strcmp(name, "--usr2") == 0) {
-		return add_action(cli, fm_signal_parse(name + 2), i, argc, argv,
-			name, err);
+	signo = fm_signal_parse(argv[++*i]);
+	if (!signo) {
+		fprintf(err, FM_PROGRAM ": error: --on: unknown signal '%s' "
+			"(expected HUP, USR1, USR2, WINCH, RTMIN+n or RTMAX-n)\n",
+			argv[*i]);
+		return false;
 	}
-	if (strcmp(name, "--on") == 0) {
-		if (*i + 1 >= argc) {
-			fprintf(err, FM_PROGRAM ": error: --on needs a signal name\n");
-			return false;
-		}
-		signo = fm_signal_parse(argv[++*i]);
-		if (!signo) {
-			fprintf(err, FM_PROGRAM ": error: --on: unknown signal '%s' "
-				"(expected HUP, USR1, USR2, WINCH, RTMIN+n or RTMAX-n)\n",
-				argv[*i]);
-			return false;
-		}
-		if (!fm_signal_is_trigger(signo)) {
-			char buf[FM_SIGNAME_MAX];
-			fprintf(err, FM_PROGRAM ": error: --on: signal %s cannot trigger "
-				"actions (HUP, USR1, USR2, WINCH, RTMIN+n, RTMAX-n)\n",
-				fm_signal_name(signo, buf));
-			return false;
-		}
-		return add_action(cli, signo, i, argc, argv, "--on", err);
+	if (!fm_signal_is_trigger(signo)) {
+		fprintf(err, FM_PROGRAM ": error: --on: signal %s cannot trigger "
+			"actions (HUP, USR1, USR2, WINCH, RTMIN+n, RTMAX-n)\n",
+			fm_signal_name(signo, buf));
+		return false;
 	}
-	if (strcmp(name, "--config") == 0) {
-		cli->config_path = option_value(name, eq ? eq + 1 : NULL, i, argc,
-			argv, err);
-		cli->config_explicit = true;
-		cli->no_config = false;
-		return cli->config_path != NULL;
-	}
-	if (strcmp(name, "--overlap") == 0) {
-		if (!(val = option_value(name, eq ? eq + 1 : NULL, i, argc, argv,
-				err))) {
-			return false;
-		}
-		if (strcmp(val, "queue") == 0 || strcmp(val, "drop") == 0) {
-			cli->overlap = val[0] == 'q' ? FM_OVERLAP_QUEUE : FM_OVERLAP_DROP;
-			return true;
-		}
+	return add_action(cli, signo, i, argc, argv, "--on", err);
+}
+
+static bool parse_overlap(struct fm_cli *cli, const char *val, FILE *err)
+{
+	if (strcmp(val, "queue") == 0) {
+		cli->overlap = FM_OVERLAP_QUEUE;
+	} else if (strcmp(val, "drop") == 0) {
+		cli->overlap = FM_OVERLAP_DROP;
+	} else {
 		fprintf(err, FM_PROGRAM ": error: --overlap: invalid value '%s' "
 			"(expected queue or drop)\n", val);
 		return false;
 	}
+	return true;
+}
+
+// The long options without a value.
+static bool parse_flag(struct fm_cli *cli, const char *name, FILE *err)
+{
 	if (strcmp(name, "--no-config") == 0) {
 		cli->config_path = NULL;
 		cli->config_explicit = false;
@@ -217,6 +202,40 @@ static bool parse_long(struct fm_cli *cli, int *i, int argc, char **argv,
 		return false;
 	}
 	return true;
+}
+
+static bool parse_long(struct fm_cli *cli, int *i, int argc, char **argv,
+	FILE *err)
+{
+	char name[64];
+	const char *tok = argv[*i], *eq = strchr(tok, '='), *val;
+	size_t len = eq ? (size_t)(eq - tok) : strlen(tok);
+
+	snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), tok);
+	if (eq && strcmp(name, "--config") != 0 && strcmp(name, "--overlap") != 0) {
+		fprintf(err, FM_PROGRAM ": error: %s takes no '=' value\n", name);
+		return false;
+	}
+	if (strcmp(name, "--hup") == 0 || strcmp(name, "--usr1") == 0 ||
+			strcmp(name, "--usr2") == 0) {
+		return add_action(cli, fm_signal_parse(name + 2), i, argc, argv,
+			name, err);
+	}
+	if (strcmp(name, "--on") == 0) {
+		return parse_on(cli, i, argc, argv, err);
+	}
+	if (strcmp(name, "--config") == 0) {
+		cli->config_path = option_value(name, eq ? eq + 1 : NULL, i, argc,
+			argv, err);
+		cli->config_explicit = true;
+		cli->no_config = false;
+		return cli->config_path != NULL;
+	}
+	if (strcmp(name, "--overlap") == 0) {
+		val = option_value(name, eq ? eq + 1 : NULL, i, argc, argv, err);
+		return val && parse_overlap(cli, val, err);
+	}
+	return parse_flag(cli, name, err);
 }
 
 bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err)
@@ -264,6 +283,28 @@ static size_t count_args(const struct fm_action_type *type, size_t *required)
 	return n;
 }
 
+// "expected at least 1 argument (command: argv, [timeout: duration]), got 0"
+static void count_error(struct fm_diag *diag, const char *label,
+	const struct fm_action_type *type, size_t given)
+{
+	char sigtext[512] = "";
+	size_t used = 0, required, nargs = count_args(type, &required);
+	size_t want = given < required ? required : nargs;
+	const char *bound = "";
+
+	for (size_t i = 0; i < nargs && used < sizeof(sigtext); i++) {
+		const struct fm_arg_spec *a = &type->args[i];
+		used += (size_t)snprintf(sigtext + used, sizeof(sigtext) - used,
+			"%s%s%s: %s%s", i ? ", " : "", i < required ? "" : "[",
+			a->name, fm_arg_type_name(a->type), i < required ? "" : "]");
+	}
+	if (nargs > required) {
+		bound = given < required ? "at least " : "at most ";
+	}
+	fm_diag_error(diag, NULL, 0, "%s: expected %s%zu argument%s (%s), got %zu",
+		label, bound, want, want == 1 ? "" : "s", sigtext, given);
+}
+
 static bool apply_action(const struct fm_cli *cli, size_t idx,
 	struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag)
@@ -297,18 +338,7 @@ static bool apply_action(const struct fm_cli *cli, size_t idx,
 	}
 	nargs = count_args(type, &required);
 	if (given < required || given > nargs) {
-		char sigtext[512] = "";
-		size_t used = 0, want = given < required ? required : nargs;
-
-		for (size_t i = 0; i < nargs && used < sizeof(sigtext); i++) {
-			used += (size_t)snprintf(sigtext + used, sizeof(sigtext) - used,
-				"%s%s: %s", i ? ", " : "", type->args[i].name,
-				fm_arg_type_name(type->args[i].type));
-		}
-		fm_diag_error(diag, NULL, 0, "%s: expected %s%zu argument%s (%s), "
-			"got %zu", label, given < required ? (nargs > required ?
-			"at least " : "") : (nargs > required ? "at most " : ""),
-			want, want == 1 ? "" : "s", sigtext, given);
+		count_error(diag, label, type, given);
 		goto out;
 	}
 	snprintf(name, sizeof(name), "cli-%zu", idx + 1);

@@ -188,6 +188,36 @@ static void test_parse_errors(void **state)
 
 /* ---- fm_cli_apply: the command line as configuration ---- */
 
+// A type with optional arguments, for the argument count messages.
+struct probe {
+	char *name;
+	uint64_t wait;
+	bool loud;
+};
+
+static int probe_run(struct fm_action *action, void *state,
+	const struct fm_run *run)
+{
+	(void)action;
+	(void)state;
+	(void)run;
+	return FM_RESULT_OK;
+}
+
+static const struct fm_arg_spec probe_args[] = {
+	{ "name", FM_ARG_STRING, .required = true,
+		.offset = offsetof(struct probe, name) },
+	{ "wait", FM_ARG_DURATION, .offset = offsetof(struct probe, wait) },
+	{ "loud", FM_ARG_BOOL, .offset = offsetof(struct probe, loud) },
+	{ 0 },
+};
+
+static const struct fm_action_type probe_type = {
+	.abi = FM_ACTION_ABI, .name = "probe", .description = "For tests.",
+	.args = probe_args, .state_size = sizeof(struct probe),
+	.run = probe_run,
+};
+
 // Parses argv, applies and finishes it; the diagnostics land in out.
 static struct fm_config *apply(const char *const *argv, char *out,
 	size_t size)
@@ -202,6 +232,7 @@ static struct fm_config *apply(const char *const *argv, char *out,
 	assert_non_null(reg);
 	assert_non_null(cfg);
 	assert_non_null(diag.out);
+	assert_int_equal(fm_registry_add(reg, &probe_type, "test"), 0);
 	assert_true(parse(&cli, argv, err, sizeof(err)));
 	ok = fm_cli_apply(&cli, cfg, reg, &diag);
 	ok = fm_config_finish(cfg, reg, &diag) && ok;
@@ -298,6 +329,16 @@ static void test_apply_errors(void **state)
 	expect_apply_error(ARGS("--on", "winch", "delay_print", "x", "-5"),
 		"flagman: error: --on winch delay_print: invalid duration '-5' for "
 		"'delay' (e.g. 30s, 5m, 1h30m)\n");
+	// Optional arguments are shown in brackets.
+	expect_apply_error(ARGS("--usr1", "probe"), "flagman: error: --usr1 "
+		"probe: expected at least 1 argument (name: string, [wait: "
+		"duration], [loud: bool]), got 0\n");
+	expect_apply_error(ARGS("--usr1", "probe", "a", "1s", "yes", "d"),
+		"flagman: error: --usr1 probe: expected at most 3 arguments (name: "
+		"string, [wait: duration], [loud: bool]), got 4\n");
+	expect_apply_error(ARGS("--usr1", "probe", "a", "1s", "loud"),
+		"flagman: error: --usr1 probe: invalid boolean 'loud' for 'loud' "
+		"(yes/no, true/false, on/off, 1/0)\n");
 	// Every problem in one pass, in command-line order.
 	expect_apply_error(ARGS("--usr1", "prnt", "x", "--usr2", "print"),
 		"flagman: error: --usr1 prnt: unknown action type 'prnt' (did you "
@@ -361,24 +402,24 @@ static char *list_entry(const char *list, const char *name, char *buf,
 	return buf;
 }
 
-static void test_exit_list(void **state)
+/*
+ * Checks the --list table's layout: the header, 80 dashes, then entries
+ * sorted by name, every line within 80 columns and continuations indented
+ * to the description.  Returns the width of the name column.
+ */
+static size_t check_list_layout(const char *out)
 {
-	static char out[16384], err[4096], entry[1024];
 	const char *line, *next;
 	char prev[64] = "", name[64];
 	size_t w, n = 0;
 
-	(void)state;
-	assert_int_equal(t_run(ARGS("--list"), out, sizeof(out), err,
-		sizeof(err)), 0);
-	assert_string_equal(err, "");
 	// The name column is as wide as the longest type name.
 	assert_non_null(strstr(out, " - "));
 	w = (size_t)(strstr(out, " - ") - out);
 	assert_in_range(w, strlen("delay_print"), 40);
 	assert_memory_equal(out, "name", 4);
-	line = out + w;
-	assert_memory_equal(line, " - description [(argument: type, ...)]\n",
+	assert_int_equal(strspn(out + 4, " "), w - 3);
+	assert_memory_equal(out + w, " - description [(argument: type, ...)]\n",
 		39);
 	line = strchr(out, '\n') + 1;
 	assert_memory_equal(line, "------------------------------------------"
@@ -389,7 +430,6 @@ static void test_exit_list(void **state)
 		next++;
 		assert_in_range(next - line - 1, 1, 80);
 		if (line[0] == ' ') {
-			// A continuation, indented to the description column.
 			assert_int_equal(strspn(line, " "), w + 3);
 			continue;
 		}
@@ -400,9 +440,20 @@ static void test_exit_list(void **state)
 		n++;
 	}
 	assert_true(n >= 3);
+	return w;
+}
+
+static void test_exit_list(void **state)
+{
+	static char out[16384], err[4096], entry[1024];
+
+	(void)state;
+	assert_int_equal(t_run(ARGS("--list"), out, sizeof(out), err,
+		sizeof(err)), 0);
+	assert_string_equal(err, "");
 	// The built-in print types, as they are wrapped with a 11-wide column
 	// (wider plug-in or later type names would shift them).
-	if (w == strlen("delay_print")) {
+	if (check_list_layout(out) == strlen("delay_print")) {
 		assert_string_equal(list_entry(out, "print", entry, sizeof(entry)),
 			"print       - A simple action that prints messages at the "
 			"various stages of\n"
