@@ -305,6 +305,36 @@ static void test_signals_during_startup(void **state)
 	t_finish(&p);
 }
 
+// TERM during start-up: READY=1 first, then a clean stop with tear-downs.
+static void test_term_during_startup(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "print", "one", NULL };
+	char msg[512];
+	struct t_proc p;
+	sigset_t mask;
+
+	(void)state;
+	if (under_valgrind()) {
+		skip();
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	t_start_masked(&p, argv, NULL, true, &mask);
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&p), "init\ncleanup\n");
+	assert_true(t_notify(&p, msg, sizeof(msg), 0));
+	assert_string_equal(msg, "READY=1");
+	assert_true(t_notify(&p, msg, sizeof(msg), 0));
+	assert_string_equal(msg, "STATUS=1 action (USR1: 1); waiting for "
+		"signals");
+	assert_true(t_notify(&p, msg, sizeof(msg), 0));
+	assert_string_equal(msg, "STOPPING=1");
+	assert_false(t_notify(&p, msg, sizeof(msg), 0));
+	t_finish(&p);
+}
+
 // With nothing blocked by the parent: a signal sent in the middle of set-up.
 static void test_signal_during_setup(void **state)
 {
@@ -555,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_drop_keeps_other_signal),
 		cmocka_unit_test(test_storm),
 		cmocka_unit_test(test_signals_during_startup),
+		cmocka_unit_test(test_term_during_startup),
 		cmocka_unit_test(test_signal_during_setup),
 		cmocka_unit_test(test_term_during_delay),
 		cmocka_unit_test(test_int_during_delay),
