@@ -178,7 +178,7 @@ static void storm_line(const char *line, int *after)
 static int storm_watch(struct t_proc *p, pid_t sender, int progress,
 	long *rss_mid, int *after)
 {
-	long long deadline = t_now_ms() + 30 * T_TIMEOUT;
+	long long deadline = t_now_ms() + 20 * T_TIMEOUT;
 	char line[256], c;
 	int st;
 
