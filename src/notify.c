@@ -1,52 +1,120 @@
 /*
  * systemd notification: READY/RELOADING/STOPPING, STATUS and the watchdog.
  * Silent without NOTIFY_SOCKET or with --no-systemd.
+ *
+ * We send on our own non-blocking socket rather than with sd_notify(): a
+ * datagram socket queues only a few messages, and a manager that stops
+ * reading must never freeze the daemon.  State changes wait up to a second
+ * for room; STATUS= and WATCHDOG=1 are dropped when there is none.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "flagman.h"
 
-static bool enabled;
+static int fd = -1;
+
+// NOTIFY_SOCKET is a path, or an abstract name written with a leading '@'.
+static bool notify_address(struct sockaddr_un *sa, socklen_t *len)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t n;
+
+	if (!path || (path[0] != '/' && path[0] != '@')) {
+		return false;
+	}
+	n = strlen(path);
+	if (n >= sizeof(sa->sun_path)) {
+		return false;
+	}
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	memcpy(sa->sun_path, path, n);
+	if (path[0] == '@') {
+		sa->sun_path[0] = '\0';
+	}
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
+		(path[0] == '/'));
+	return true;
+}
 
 void fm_notify_init(bool want)
 {
-	enabled = want && getenv("NOTIFY_SOCKET") != NULL;
+	struct sockaddr_un sa;
+	socklen_t len;
+
+	if (fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (!want || !notify_address(&sa, &len)) {
+		return;
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		fm_log(FM_LOG_WARNING, NULL, NULL, "cannot notify systemd: %s",
+			strerror(errno));
+		return;
+	}
+	// Connected, poll(2) can tell when the manager's queue has room.
+	if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
+		fm_log(FM_LOG_WARNING, NULL, NULL, "cannot notify systemd: %s",
+			strerror(errno));
+		close(fd);
+		fd = -1;
+	}
 }
 
 bool fm_notify_enabled(void)
 {
-	return enabled;
+	return fd >= 0;
 }
 
 void fm_notify(const char *fmt, ...)
 {
+	bool state = strncmp(fmt, "STATUS=", 7) != 0 &&
+		strncmp(fmt, "WATCHDOG=", 9) != 0;
 	char msg[512];
 	va_list ap;
-	int r;
+	int n;
 
-	if (!enabled) {
+	if (fd < 0) {
 		return;
 	}
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	r = sd_notify(0, msg);
-	if (r < 0) {
-		fm_log(FM_LOG_DEBUG, NULL, NULL, "sd_notify failed: %s",
-			strerror(-r));
+	if (n < 0) {
+		return;
 	}
+	for (int tries = 0; tries < 2; tries++) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+		if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) >= 0) {
+			return;
+		}
+		if (errno != EAGAIN || !state || poll(&pfd, 1, 1000) <= 0) {
+			break;
+		}
+	}
+	fm_log(FM_LOG_DEBUG, NULL, NULL, "notification '%.20s' not sent: %s",
+		msg, strerror(errno));
 }
 
 uint64_t fm_notify_watchdog_ms(void)
 {
 	uint64_t usec = 0;
 
-	if (!enabled || sd_watchdog_enabled(0, &usec) <= 0) {
+	if (fd < 0 || sd_watchdog_enabled(0, &usec) <= 0) {
 		return 0;
 	}
 	return usec / 2000 ? usec / 2000 : 1;

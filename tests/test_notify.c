@@ -200,6 +200,29 @@ static void test_no_systemd(void **state)
 	t_finish(&p);
 }
 
+// A manager that never reads its socket fills the datagram queue; the
+// daemon must go on serving (STATUS= is dropped, never waited for).
+static void test_unread_socket_never_blocks(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "print", "run", NULL };
+	char line[64];
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, argv, NULL, true);
+	t_expect_out(&p, LINES("init"));
+	for (int i = 0; i < 50; i++) {
+		t_kill(&p, SIGUSR1);
+		assert_true(t_out_line(&p, line, sizeof(line), T_TIMEOUT));
+		assert_string_equal(line, "run");
+	}
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&p), "cleanup\n");
+	t_finish(&p);
+}
+
 /* ---- the journal ---- */
 
 // JOURNAL_STREAM naming some other stream: plain lines on stderr.
@@ -318,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_watchdog),
 		cmocka_unit_test(test_watchdog_other_pid),
 		cmocka_unit_test(test_no_systemd),
+		cmocka_unit_test(test_unread_socket_never_blocks),
 		cmocka_unit_test(test_log_plain_when_not_journal),
 		// Last: it leaves this process with a private /run.
 		cmocka_unit_test(test_journal_fields),
