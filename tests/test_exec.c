@@ -517,6 +517,28 @@ static void test_stragglers(void **state)
 	assert_int_equal(errno, ESRCH);
 }
 
+// A process that left its run's process group (setsid) and was orphaned
+// comes to flagman, the subreaper, and does not outlive it either.
+static void test_escaped_session(void **state)
+{
+	const char *f = tp_fmt("%s/escaped", dir);
+	struct t_proc p;
+	pid_t pid;
+
+	(void)state;
+	t_start(&p, (const char *const[]){ "flagman", "--no-config",
+		"--usr1", "exec", tp_fmt("sh -c 'setsid sleep 60 & echo $! > %s'",
+		f), "--usr1", "print", "done", NULL }, NULL, false);
+	t_expect_out(&p, (const char *const[]){ "init", NULL });
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, (const char *const[]){ "done", NULL });
+	pid = tp_pid_file(f);
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, 0), 0);
+	stop(&p);
+	assert_true(tp_gone(pid, T_TIMEOUT));
+}
+
 // 2,000 runs leave no zombie, no descriptor and no memory behind.
 static void test_many_runs(void **state)
 {
@@ -577,6 +599,7 @@ int main(void)
 		T(test_user_needs_root),
 		T(test_stop_while_running),
 		T(test_stragglers),
+		T(test_escaped_session),
 		T(test_many_runs),
 #undef T
 	};
