@@ -13,269 +13,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "flagman.h"
-
-#define NSIGS 65 /* signal numbers 1..64 */
-
-struct fm_action {
-	struct fm_loop *loop;
-	const struct fm_action_type *type;
-	void *state;       /* owned, with its argument values */
-	char *name;
-	char *canon;       /* the definition, compared by reload */
-	fm_sigmask signals;
-	bool is_set_up;
-	bool dead;         /* closed and torn down; kept so reload knows */
-	bool closing;
-	char *close_reason;
-	bool running, finished;
-	enum fm_result result;
-	bool reused;       /* reload: carried over into the new set */
-	uint64_t deadline; /* timer, CLOCK_MONOTONIC ms; 0: none */
-	pid_t child;
-	const char *signame; /* of the current or last run */
-};
-
-struct watch {
-	int fd;
-	short events;
-	struct fm_action *action;
-};
-
-struct arrival {
-	bool pending;
-	unsigned merged;
-	pid_t pid;
-	uid_t uid;
-	bool has_value;
-	int value;
-};
-
-struct fm_loop {
-	struct fm_config *cfg;
-	struct fm_action **actions; /* configuration order */
-	size_t nactions;
-	int sfd;
-
-	struct arrival sig[NSIGS];
-	int fifo[NSIGS];
-	size_t head, len;
-
-	int chain;                /* signal whose chain runs; 0: idle */
-	size_t pos;               /* next action of the chain */
-	struct fm_action *current; /* the action whose run is under way */
-	struct fm_run run;
-	char signame[FM_SIGNAME_MAX];
-	bool chain_failed;
-
-	bool stopping;
-	uint64_t stop_deadline;
-	bool quit;
-	int status;
-
-	uint64_t wd_ms, wd_next;
-	struct watch *watches;
-	size_t nwatches;
-
-	fm_reload_fn reload;
-	void *reload_ctx;
-	char last[160];
-};
-
-/* ---- actions ---- */
-
-static struct fm_action *action_create(struct fm_loop *loop, struct fm_def *def)
-{
-	struct fm_action *a = calloc(1, sizeof(*a));
-
-	if (!a) {
-		return NULL;
-	}
-	a->loop = loop;
-	a->type = def->type;
-	a->signals = def->signals;
-	a->name = strdup(def->name);
-	a->canon = strdup(def->canon ? def->canon : "");
-	if (!a->name || !a->canon) {
-		free(a->name);
-		free(a->canon);
-		free(a);
-		return NULL;
-	}
-	a->state = def->state; // the action takes the parsed arguments
-	def->state = NULL;
-	return a;
-}
-
-static void unwatch_all(struct fm_action *a)
-{
-	struct fm_loop *loop = a->loop;
-
-	for (size_t i = 0; i < loop->nwatches;) {
-		if (loop->watches[i].action == a) {
-			loop->watches[i] = loop->watches[--loop->nwatches];
-		} else {
-			i++;
-		}
-	}
-}
-
-static void action_tear_down(struct fm_action *a)
-{
-	if (a->is_set_up && a->type->tear_down) {
-		a->type->tear_down(a, a->state);
-	}
-	a->is_set_up = false;
-	a->deadline = 0;
-	a->child = 0;
-	unwatch_all(a);
-}
-
-static void action_free_state(struct fm_action *a)
-{
-	if (a->state) {
-		for (const struct fm_arg_spec *s = a->type->args; s && s->name; s++) {
-			fm_value_free(s, (char *)a->state + s->offset);
-		}
-	}
-	free(a->state);
-	a->state = NULL;
-}
-
-static void action_destroy(struct fm_action *a)
-{
-	if (!a) {
-		return;
-	}
-	unwatch_all(a);
-	action_free_state(a);
-	free(a->name);
-	free(a->canon);
-	free(a->close_reason);
-	free(a);
-}
-
-static bool action_open(const struct fm_action *a)
-{
-	return !a->dead && !a->closing;
-}
-
-// Tears a closing action down for good; it stays as a tombstone.
-static void action_retire(struct fm_action *a)
-{
-	action_tear_down(a);
-	a->dead = true;
-	a->closing = false;
-	fm_log(FM_LOG_WARNING, a->name, a->signame, "action closed: %s",
-		a->close_reason ? a->close_reason : "no reason given");
-}
-
-/* ---- the services of include/flagman/action.h ---- */
-
-const char *fm_action_name(const struct fm_action *action)
-{
-	return action->name;
-}
-
-void fm_action_done(struct fm_action *action, enum fm_result result)
-{
-	if (action->running) {
-		action->finished = true;
-		action->result = result;
-	}
-}
-
-void fm_action_close(struct fm_action *action, const char *reason)
-{
-	if (action->dead || action->closing) {
-		return;
-	}
-	action->closing = true;
-	free(action->close_reason);
-	action->close_reason = reason ? strdup(reason) : NULL;
-}
-
-void fm_action_set_timer(struct fm_action *action, uint64_t delay_ms)
-{
-	uint64_t now = fm_now_ms();
-
-	// A plug-in may ask for "forever": saturate rather than wrap around.
-	if (!delay_ms) {
-		action->deadline = 0;
-	} else {
-		action->deadline = delay_ms > UINT64_MAX - now ? UINT64_MAX :
-			now + delay_ms;
-	}
-}
-
-int fm_action_watch_fd(struct fm_action *action, int fd, short events)
-{
-	struct fm_loop *loop = action->loop;
-	struct watch *grown;
-
-	for (size_t i = 0; i < loop->nwatches; i++) {
-		if (loop->watches[i].fd == fd) {
-			loop->watches[i].events = events;
-			loop->watches[i].action = action;
-			return 0;
-		}
-	}
-	grown = realloc(loop->watches, (loop->nwatches + 1) * sizeof(*grown));
-	if (!grown) {
-		return -ENOMEM;
-	}
-	loop->watches = grown;
-	grown[loop->nwatches++] = (struct watch){ fd, events, action };
-	return 0;
-}
-
-void fm_action_unwatch_fd(struct fm_action *action, int fd)
-{
-	struct fm_loop *loop = action->loop;
-
-	for (size_t i = 0; i < loop->nwatches; i++) {
-		if (loop->watches[i].fd == fd && loop->watches[i].action == action) {
-			loop->watches[i] = loop->watches[--loop->nwatches];
-			return;
-		}
-	}
-}
-
-int fm_action_watch_child(struct fm_action *action, pid_t pid)
-{
-	if (action->child) {
-		return -EBUSY;
-	}
-	action->child = pid;
-	return 0;
-}
-
-void fm_action_log(const struct fm_action *action, enum fm_log_level level,
-	const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fm_vlog((int)level, action->name, action->signame, fmt, ap);
-	va_end(ap);
-}
+#include "loop.h"
 
 /* ---- status ---- */
 
-static size_t open_count(const struct fm_loop *loop, int signo)
+size_t fm_loop_open_count(const struct fm_loop *loop, int signo)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < loop->nactions; i++) {
 		const struct fm_action *a = loop->actions[i];
-		if (action_open(a) && (!signo || (a->signals & FM_SIGBIT(signo)))) {
+		if (fm_action_open(a) && (!signo || (a->signals & FM_SIGBIT(signo)))) {
 			n++;
 		}
 	}
 	return n;
 }
 
-static void send_status(struct fm_loop *loop)
+void fm_loop_send_status(struct fm_loop *loop)
 {
 	char text[400], buf[FM_SIGNAME_MAX];
 	size_t used;
@@ -284,9 +39,9 @@ static void send_status(struct fm_loop *loop)
 		return;
 	}
 	used = (size_t)snprintf(text, sizeof(text), "%zu action%s",
-		open_count(loop, 0), open_count(loop, 0) == 1 ? "" : "s");
+		fm_loop_open_count(loop, 0), fm_loop_open_count(loop, 0) == 1 ? "" : "s");
 	for (int s = 1, first = 1; s < NSIGS && used < sizeof(text); s++) {
-		size_t n = fm_signal_is_trigger(s) ? open_count(loop, s) : 0;
+		size_t n = fm_signal_is_trigger(s) ? fm_loop_open_count(loop, s) : 0;
 		if (n) {
 			used += (size_t)snprintf(text + used, sizeof(text) - used,
 				"%s%s: %zu", first ? " (" : ", ", fm_signal_name(s, buf), n);
@@ -309,7 +64,7 @@ static void end_chain(struct fm_loop *loop, const char *outcome)
 	fm_log(FM_LOG_DEBUG, NULL, loop->signame, "chain for %s ended: %s",
 		loop->signame, outcome);
 	loop->chain = 0;
-	send_status(loop);
+	fm_loop_send_status(loop);
 }
 
 static void start_chain(struct fm_loop *loop, int signo,
@@ -340,7 +95,7 @@ static void step(struct fm_loop *loop)
 		struct fm_action *a = loop->actions[loop->pos++];
 		int r;
 
-		if (!action_open(a) || !(a->signals & FM_SIGBIT(loop->chain))) {
+		if (!fm_action_open(a) || !(a->signals & FM_SIGBIT(loop->chain))) {
 			continue;
 		}
 		a->running = true;
@@ -370,7 +125,7 @@ static void complete(struct fm_loop *loop)
 		fm_log(FM_LOG_INFO, a->name, a->signame, "run failed");
 	}
 	if (a->closing) {
-		action_retire(a);
+		fm_action_retire(a);
 	}
 	if (a->result == FM_RESULT_FAILED_STOP && loop->chain) {
 		fm_log(FM_LOG_INFO, a->name, a->signame,
@@ -384,7 +139,7 @@ static void retire_closed(struct fm_loop *loop)
 	for (size_t i = 0; i < loop->nactions; i++) {
 		struct fm_action *a = loop->actions[i];
 		if (a->closing && !a->running) {
-			action_retire(a);
+			fm_action_retire(a);
 		}
 	}
 }
@@ -407,12 +162,10 @@ static void tear_down_all(struct fm_loop *loop)
 {
 	for (size_t i = 0; i < loop->nactions; i++) {
 		if (!loop->actions[i]->dead) {
-			action_tear_down(loop->actions[i]);
+			fm_action_tear_down(loop->actions[i]);
 		}
 	}
 }
-
-static void do_reload(struct fm_loop *loop);
 
 // Moves the state machine forward as far as it goes without waiting.
 static void settle(struct fm_loop *loop)
@@ -436,7 +189,7 @@ static void settle(struct fm_loop *loop)
 			loop->status = 0;
 			break;
 		}
-		if (open_count(loop, 0) == 0) {
+		if (fm_loop_open_count(loop, 0) == 0) {
 			fm_log(FM_LOG_WARNING, NULL, NULL, "every action has closed; "
 				"exiting");
 			fm_notify("STOPPING=1");
@@ -451,10 +204,10 @@ static void settle(struct fm_loop *loop)
 		int signo = pop(loop);
 		struct arrival arr = loop->sig[signo];
 		loop->sig[signo].pending = false;
-		if (open_count(loop, signo)) {
+		if (fm_loop_open_count(loop, signo)) {
 			start_chain(loop, signo, &arr);
 		} else if (signo == loop->cfg->reload_signal) {
-			do_reload(loop);
+			fm_reload(loop);
 		}
 	}
 }
@@ -515,7 +268,7 @@ static void on_trigger(struct fm_loop *loop, const struct signalfd_siginfo *si)
 	if (loop->stopping) {
 		return;
 	}
-	if (!open_count(loop, signo) && signo != loop->cfg->reload_signal) {
+	if (!fm_loop_open_count(loop, signo) && signo != loop->cfg->reload_signal) {
 		fm_log(FM_LOG_INFO, NULL, NULL, "no actions for SIG%s; ignored",
 			fm_signal_name(signo, buf));
 		return;
@@ -572,179 +325,6 @@ static bool read_signals(struct fm_loop *loop, bool drain)
 	}
 }
 
-/* ---- reload ---- */
-
-static void log_diagnostics(char *text)
-{
-	char *save = NULL;
-
-	for (char *line = strtok_r(text, "\n", &save); line;
-			line = strtok_r(NULL, "\n", &save)) {
-		fm_log(FM_LOG_ERROR, NULL, NULL, "%s", line);
-	}
-}
-
-static struct fm_action *take_match(struct fm_loop *loop,
-	const struct fm_def *def)
-{
-	for (size_t i = 0; i < loop->nactions; i++) {
-		struct fm_action *a = loop->actions[i];
-		if (!a->reused && strcmp(a->name, def->name) == 0 &&
-				strcmp(a->canon, def->canon) == 0) {
-			a->reused = true;
-			return a;
-		}
-	}
-	return NULL;
-}
-
-static void reload_failed(struct fm_loop *loop, const char *why)
-{
-	fm_log(FM_LOG_ERROR, NULL, NULL, "reload failed: %s; keeping the "
-		"running configuration", why);
-	snprintf(loop->last, sizeof(loop->last), "reload failed (%s), running "
-		"the old configuration", why);
-}
-
-/*
- * After a failed set-up: the old instances that were torn down come back as
- * fresh instances of their old definitions, as at start-up.  One that cannot
- * is closed.
- */
-static void restore_old(struct fm_loop *loop)
-{
-	for (size_t i = 0; i < loop->nactions; i++) {
-		struct fm_action *a = loop->actions[i];
-		struct fm_def *d;
-		void *fresh;
-
-		if (a->reused || a->dead || a->is_set_up) {
-			continue;
-		}
-		d = fm_config_find(loop->cfg, a->name);
-		if ((fresh = d ? fm_config_state(loop->cfg, d) : NULL)) {
-			action_free_state(a);
-			a->state = fresh;
-		}
-		if (!fresh || (a->type->set_up && a->type->set_up(a, a->state) < 0)) {
-			free(a->close_reason);
-			a->close_reason = strdup("cannot be set up again after a "
-				"failed reload");
-			a->dead = true;
-			fm_log(FM_LOG_ERROR, a->name, NULL, "action closed: %s",
-				a->close_reason ? a->close_reason : "set-up failed");
-			continue;
-		}
-		a->is_set_up = true;
-	}
-}
-
-/*
- * Builds the new action list.  An unchanged definition keeps its instance;
- * the instances of removed and changed ones are torn down before the new
- * ones are set up, so that a changed action can take over what its old
- * instance held.  A set-up failure undoes it all.
- */
-static bool swap_in(struct fm_loop *loop, struct fm_config *cfg)
-{
-	struct fm_action **list = calloc(cfg->ndefs + 1, sizeof(*list));
-	size_t n = 0, i;
-
-	if (!list) {
-		return false;
-	}
-	for (i = 0; i < cfg->ndefs; i++) {
-		struct fm_def *d = &cfg->defs[i];
-		if (!d->type || !d->enabled || !d->canon) {
-			continue;
-		}
-		if (!(list[n] = take_match(loop, d))) {
-			if (!(list[n] = action_create(loop, d))) {
-				goto fail;
-			}
-		}
-		n++;
-	}
-	for (i = 0; i < loop->nactions; i++) {
-		if (!loop->actions[i]->reused && !loop->actions[i]->dead) {
-			action_tear_down(loop->actions[i]);
-		}
-	}
-	for (i = 0; i < n; i++) {
-		struct fm_action *a = list[i];
-		if (a->reused) {
-			continue;
-		}
-		if (a->type->set_up && a->type->set_up(a, a->state) < 0) {
-			fm_log(FM_LOG_ERROR, a->name, NULL, "set-up failed");
-			goto fail;
-		}
-		a->is_set_up = true;
-	}
-	for (i = 0; i < loop->nactions; i++) {
-		if (!loop->actions[i]->reused) {
-			action_destroy(loop->actions[i]);
-		}
-	}
-	for (i = 0; i < n; i++) {
-		list[i]->reused = false;
-	}
-	free(loop->actions);
-	loop->actions = list;
-	loop->nactions = n;
-	return true;
-fail:
-	for (i = 0; i < n; i++) {
-		if (!list[i]->reused) {
-			action_tear_down(list[i]);
-			action_destroy(list[i]);
-		}
-	}
-	restore_old(loop);
-	for (i = 0; i < loop->nactions; i++) {
-		loop->actions[i]->reused = false;
-	}
-	free(list);
-	return false;
-}
-
-static void do_reload(struct fm_loop *loop)
-{
-	struct fm_diag diag = { 0 };
-	struct fm_config *cfg = NULL;
-	char *text = NULL, why[64];
-	size_t size = 0;
-
-	fm_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
-		(unsigned long long)fm_now_ms() * 1000);
-	fm_log(FM_LOG_INFO, NULL, NULL, "reloading the configuration");
-	if (!loop->reload || !(diag.out = open_memstream(&text, &size))) {
-		reload_failed(loop, "cannot reload");
-		goto out;
-	}
-	cfg = loop->reload(loop->reload_ctx, &diag);
-	fclose(diag.out);
-	log_diagnostics(text);
-	if (!cfg) {
-		snprintf(why, sizeof(why), "%u error%s", diag.errors,
-			diag.errors == 1 ? "" : "s");
-		reload_failed(loop, why);
-	} else if (!swap_in(loop, cfg)) {
-		reload_failed(loop, "an action's set-up failed");
-		fm_config_destroy(cfg);
-	} else {
-		fm_config_destroy(loop->cfg);
-		loop->cfg = cfg;
-		fm_log_set_level(cfg->log_level);
-		snprintf(loop->last, sizeof(loop->last), "reloaded");
-		fm_log(FM_LOG_INFO, NULL, NULL, "configuration reloaded");
-	}
-out:
-	free(text);
-	fm_notify("READY=1");
-	send_status(loop);
-}
-
 /* ---- the loop ---- */
 
 struct fm_loop *fm_loop_create(struct fm_config *cfg, int signal_fd,
@@ -760,7 +340,7 @@ struct fm_loop *fm_loop_create(struct fm_config *cfg, int signal_fd,
 	loop->sfd = signal_fd;
 	loop->reload = reload;
 	loop->reload_ctx = ctx;
-	if (!loop->cfg || !swap_in(loop, cfg)) {
+	if (!loop->cfg || !fm_reload_swap_in(loop, cfg)) {
 		fm_config_destroy(cfg);
 		fm_loop_destroy(loop);
 		return NULL;
@@ -777,9 +357,9 @@ void fm_loop_destroy(struct fm_loop *loop)
 	}
 	for (size_t i = 0; i < loop->nactions; i++) {
 		if (!loop->actions[i]->dead) {
-			action_tear_down(loop->actions[i]);
+			fm_action_tear_down(loop->actions[i]);
 		}
-		action_destroy(loop->actions[i]);
+		fm_action_destroy(loop->actions[i]);
 	}
 	free(loop->actions);
 	free(loop->watches);
@@ -866,9 +446,9 @@ int fm_loop_run(struct fm_loop *loop)
 	loop->wd_ms = fm_notify_watchdog_ms();
 	loop->wd_next = fm_now_ms() + loop->wd_ms;
 	fm_notify("READY=1");
-	send_status(loop);
+	fm_loop_send_status(loop);
 	fm_log(FM_LOG_INFO, NULL, NULL, "ready: %zu action%s",
-		open_count(loop, 0), open_count(loop, 0) == 1 ? "" : "s");
+		fm_loop_open_count(loop, 0), fm_loop_open_count(loop, 0) == 1 ? "" : "s");
 	// Signals that arrived during start-up are waiting in the signalfd.
 	if (!read_signals(loop, true)) {
 		goto broken;

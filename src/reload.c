@@ -1,0 +1,182 @@
+/*
+ * Reload: validate the new configuration completely, then swap it in.  An
+ * unchanged action keeps its instance and state; removed and changed ones
+ * are torn down, new ones set up; any failure keeps the old set running.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loop.h"
+
+static void log_diagnostics(char *text)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line;
+			line = strtok_r(NULL, "\n", &save)) {
+		fm_log(FM_LOG_ERROR, NULL, NULL, "%s", line);
+	}
+}
+
+static struct fm_action *take_match(struct fm_loop *loop,
+	const struct fm_def *def)
+{
+	for (size_t i = 0; i < loop->nactions; i++) {
+		struct fm_action *a = loop->actions[i];
+		if (!a->reused && strcmp(a->name, def->name) == 0 &&
+				strcmp(a->canon, def->canon) == 0) {
+			a->reused = true;
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static void reload_failed(struct fm_loop *loop, const char *why)
+{
+	fm_log(FM_LOG_ERROR, NULL, NULL, "reload failed: %s; keeping the "
+		"running configuration", why);
+	snprintf(loop->last, sizeof(loop->last), "reload failed (%s), running "
+		"the old configuration", why);
+}
+
+/*
+ * After a failed set-up: the old instances that were torn down come back as
+ * fresh instances of their old definitions, as at start-up.  One that cannot
+ * is closed.
+ */
+static void restore_old(struct fm_loop *loop)
+{
+	for (size_t i = 0; i < loop->nactions; i++) {
+		struct fm_action *a = loop->actions[i];
+		struct fm_def *d;
+		void *fresh;
+
+		if (a->reused || a->dead || a->is_set_up) {
+			continue;
+		}
+		d = fm_config_find(loop->cfg, a->name);
+		if ((fresh = d ? fm_config_state(loop->cfg, d) : NULL)) {
+			fm_action_free_state(a);
+			a->state = fresh;
+		}
+		if (!fresh || (a->type->set_up && a->type->set_up(a, a->state) < 0)) {
+			free(a->close_reason);
+			a->close_reason = strdup("cannot be set up again after a "
+				"failed reload");
+			a->dead = true;
+			fm_log(FM_LOG_ERROR, a->name, NULL, "action closed: %s",
+				a->close_reason ? a->close_reason : "set-up failed");
+			continue;
+		}
+		a->is_set_up = true;
+	}
+}
+
+/*
+ * Builds the new action list.  An unchanged definition keeps its instance;
+ * the instances of removed and changed ones are torn down before the new
+ * ones are set up, so that a changed action can take over what its old
+ * instance held.  A set-up failure undoes it all.
+ */
+bool fm_reload_swap_in(struct fm_loop *loop, struct fm_config *cfg)
+{
+	struct fm_action **list = calloc(cfg->ndefs + 1, sizeof(*list));
+	size_t n = 0, i;
+
+	if (!list) {
+		return false;
+	}
+	for (i = 0; i < cfg->ndefs; i++) {
+		struct fm_def *d = &cfg->defs[i];
+		if (!d->type || !d->enabled || !d->canon) {
+			continue;
+		}
+		if (!(list[n] = take_match(loop, d))) {
+			if (!(list[n] = fm_action_create(loop, d))) {
+				goto fail;
+			}
+		}
+		n++;
+	}
+	for (i = 0; i < loop->nactions; i++) {
+		if (!loop->actions[i]->reused && !loop->actions[i]->dead) {
+			fm_action_tear_down(loop->actions[i]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct fm_action *a = list[i];
+		if (a->reused) {
+			continue;
+		}
+		if (a->type->set_up && a->type->set_up(a, a->state) < 0) {
+			fm_log(FM_LOG_ERROR, a->name, NULL, "set-up failed");
+			goto fail;
+		}
+		a->is_set_up = true;
+	}
+	for (i = 0; i < loop->nactions; i++) {
+		if (!loop->actions[i]->reused) {
+			fm_action_destroy(loop->actions[i]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		list[i]->reused = false;
+	}
+	free(loop->actions);
+	loop->actions = list;
+	loop->nactions = n;
+	return true;
+fail:
+	for (i = 0; i < n; i++) {
+		if (!list[i]->reused) {
+			fm_action_tear_down(list[i]);
+			fm_action_destroy(list[i]);
+		}
+	}
+	restore_old(loop);
+	for (i = 0; i < loop->nactions; i++) {
+		loop->actions[i]->reused = false;
+	}
+	free(list);
+	return false;
+}
+
+void fm_reload(struct fm_loop *loop)
+{
+	struct fm_diag diag = { 0 };
+	struct fm_config *cfg = NULL;
+	char *text = NULL, why[64];
+	size_t size = 0;
+
+	fm_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
+		(unsigned long long)fm_now_ms() * 1000);
+	fm_log(FM_LOG_INFO, NULL, NULL, "reloading the configuration");
+	if (!loop->reload || !(diag.out = open_memstream(&text, &size))) {
+		reload_failed(loop, "cannot reload");
+		goto out;
+	}
+	cfg = loop->reload(loop->reload_ctx, &diag);
+	fclose(diag.out);
+	log_diagnostics(text);
+	if (!cfg) {
+		snprintf(why, sizeof(why), "%u error%s", diag.errors,
+			diag.errors == 1 ? "" : "s");
+		reload_failed(loop, why);
+	} else if (!fm_reload_swap_in(loop, cfg)) {
+		reload_failed(loop, "an action's set-up failed");
+		fm_config_destroy(cfg);
+	} else {
+		fm_config_destroy(loop->cfg);
+		loop->cfg = cfg;
+		fm_log_set_level(cfg->log_level);
+		snprintf(loop->last, sizeof(loop->last), "reloaded");
+		fm_log(FM_LOG_INFO, NULL, NULL, "configuration reloaded");
+	}
+out:
+	free(text);
+	fm_notify("READY=1");
+	fm_loop_send_status(loop);
+}
+
