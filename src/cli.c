@@ -341,7 +341,10 @@ static bool apply_action(const struct fm_cli *cli, size_t idx,
 		count_error(diag, label, type, given);
 		goto out;
 	}
-	snprintf(name, sizeof(name), "cli-%zu", idx + 1);
+	// cli-N, unless a file already has a section of that name.
+	for (size_t n = idx + 1; snprintf(name, sizeof(name), "cli-%zu", n),
+			fm_config_find(cfg, name); n++) {
+	}
 	if (!(def = fm_config_def(cfg, name, NULL, 0)) ||
 			!fm_config_set(cfg, def, "action", tname, NULL, 0) ||
 			!fm_config_set(cfg, def, "signal", sname, NULL, 0)) {

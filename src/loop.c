@@ -51,8 +51,9 @@ void fm_loop_send_status(struct fm_loop *loop)
 			used += (size_t)snprintf(text + used, sizeof(text) - used, ")");
 		}
 	}
-	fm_notify("STATUS=%.*s; %s", (int)used, text,
-		loop->last[0] ? loop->last : "waiting for signals");
+	fm_notify("STATUS=%.*s; %s%s%s", (int)used, text,
+		loop->last[0] ? loop->last : "waiting for signals",
+		loop->reload_error[0] ? "; " : "", loop->reload_error);
 }
 
 /* ---- chains ---- */

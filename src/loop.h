@@ -72,7 +72,8 @@ struct fm_loop {
 
 	fm_reload_fn reload;
 	void *reload_ctx;
-	char last[160];
+	char last[160];        /* the last chain's outcome, for STATUS= */
+	char reload_error[160]; /* why the last reload failed; "" after success */
 };
 
 /* ---- action.c ---- */

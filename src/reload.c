@@ -9,12 +9,22 @@
 
 #include "loop.h"
 
+// Logs each "FILE:LINE: error: MESSAGE" line at error level, as
+// "FILE:LINE: MESSAGE": the level already says it is an error.
 static void log_diagnostics(char *text)
 {
+	static const char prefix[] = FM_PROGRAM ": error: ";
 	char *save = NULL;
 
 	for (char *line = strtok_r(text, "\n", &save); line;
 			line = strtok_r(NULL, "\n", &save)) {
+		char *tag = strstr(line, ": error: ");
+
+		if (strncmp(line, prefix, sizeof(prefix) - 1) == 0) {
+			line += sizeof(prefix) - 1;
+		} else if (tag) {
+			memmove(tag + 1, tag + 8, strlen(tag + 8) + 1);
+		}
 		fm_log(FM_LOG_ERROR, NULL, NULL, "%s", line);
 	}
 }
@@ -37,8 +47,8 @@ static void reload_failed(struct fm_loop *loop, const char *why)
 {
 	fm_log(FM_LOG_ERROR, NULL, NULL, "reload failed: %s; keeping the "
 		"running configuration", why);
-	snprintf(loop->last, sizeof(loop->last), "reload failed (%s), running "
-		"the old configuration", why);
+	snprintf(loop->reload_error, sizeof(loop->reload_error), "reload failed "
+		"(%s), running the old configuration", why);
 }
 
 /*
@@ -171,6 +181,7 @@ void fm_reload(struct fm_loop *loop)
 		fm_config_destroy(loop->cfg);
 		loop->cfg = cfg;
 		fm_log_set_level(cfg->log_level);
+		loop->reload_error[0] = '\0';
 		snprintf(loop->last, sizeof(loop->last), "reloaded");
 		fm_log(FM_LOG_INFO, NULL, NULL, "configuration reloaded");
 	}

@@ -320,9 +320,10 @@ bool fm_value_parse(const struct fm_arg_spec *spec, const char *text,
 				spec->name, why);
 			return false;
 		}
-		if (!words[0]) {
+		if (!words[0] || !words[0][0]) {
+			snprintf(err, errlen, words[0] ? "empty first word in '%s'" :
+				"empty value for '%s'", spec->name);
 			free(words);
-			snprintf(err, errlen, "empty value for '%s'", spec->name);
 			return false;
 		}
 		free(*(char ***)dst);

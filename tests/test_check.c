@@ -117,6 +117,21 @@ static void test_cli_precedence(void **state)
 	assert_string_equal(td_dump_line("log_level"), "log_level = debug");
 }
 
+// A file may use the names command-line actions get: those move aside.
+static void test_cli_names_taken(void **state)
+{
+	(void)state;
+	td_enter(NULL);
+	free(t_write(td_work, "f.conf", "[cli-1]\naction = print\n"
+		"signal = usr2\nmessage = from the file\n"));
+	assert_int_equal(TD_RUN("--dump", "-c", "f.conf", "--usr1", "print",
+		"from the cli"), 0);
+	assert_non_null(strstr(td_out, "\n[cli-1]\naction = print\n"
+		"signal = USR2\nenabled = yes\nmessage = from the file\n\n"
+		"[cli-2]\naction = print\nsignal = USR1\nenabled = yes\n"
+		"message = from the cli\n"));
+}
+
 // The running daemon runs the file's actions, then the command line's.
 static void test_cli_actions_after_file(void **state)
 {
@@ -390,6 +405,7 @@ int main(void)
 		TEST(test_dropins_bad),
 		TEST(test_dropin_dir_not_dir),
 		TEST(test_cli_precedence),
+		TEST(test_cli_names_taken),
 		TEST(test_cli_actions_after_file),
 		TEST(test_dump_round_trip),
 		TEST(test_dump_unrepresentable),

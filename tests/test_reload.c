@@ -181,19 +181,23 @@ static void test_bad(void **state)
 	assert_non_null(strstr(status, "reload failed (2 errors)"));
 	// Every diagnostic, in line order, then the verdict.
 	assert_true(t_err_line(&f->p, line, sizeof(line), T_TIMEOUT));
-	snprintf(expected, sizeof(expected), "flagman: error: %s:6: error: "
+	snprintf(expected, sizeof(expected), "flagman: error: %s:6: "
 		"[hello]: unknown signal 'usr3'", f->conf);
 	assert_string_equal(line, expected);
 	assert_true(t_err_line(&f->p, line, sizeof(line), T_TIMEOUT));
-	snprintf(expected, sizeof(expected), "flagman: error: %s:8: error: "
+	snprintf(expected, sizeof(expected), "flagman: error: %s:8: "
 		"[hello]: unknown key 'colour'", f->conf);
 	assert_string_equal(line, expected);
 	assert_true(t_err_line(&f->p, line, sizeof(line), T_TIMEOUT));
 	assert_string_equal(line, "flagman: error: reload failed: 2 errors; "
 		"keeping the running configuration");
-	// The old action still runs, untouched (no cleanup, no init).
+	// The old action still runs, untouched (no cleanup, no init), and
+	// STATUS= goes on saying that the reload failed.
 	t_kill(&f->p, SIGUSR1);
 	OUT("hello");
+	assert_true(t_notify_until(&f->p, "STATUS=1 action (USR1: 1); last: "
+		"USR1 ok; reload failed (2 errors), running the old configuration",
+		T_TIMEOUT));
 	// Fixed: the next reload works.
 	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
 		"message = fixed\n");

@@ -331,6 +331,8 @@ static void test_value_parse(void **state)
 		"'maybe' for 'append' (yes/no, true/false, on/off, 1/0)");
 	assert_string_equal(parse(&s_argv, "   ", &argv),
 		"empty value for 'command'");
+	assert_string_equal(parse(&s_argv, "'' -x", &argv),
+		"empty first word in 'command'");
 	assert_string_equal(parse(&s_argv, "sh -c 'x", &argv), "invalid command "
 		"line for 'command': unterminated single quote");
 	assert_null(argv);
