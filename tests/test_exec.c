@@ -225,9 +225,8 @@ static void test_signal_state(void **state)
 	t_kill(&p, SIGUSR1);
 	t_expect_out(&p, (const char *const[]){ "SigBlk:\t0000000000000000",
 		NULL });
-	// Signals 32 and 33 are glibc's own: no program can change their
-	// disposition through sigaction(), and glibc programs set them up at
-	// start-up anyway; an environment that ignores them (dpkg-buildpackage
+	// Signals 32 and 33 are reserved by glibc, whose sigaction() refuses
+	// to change them: an environment that ignores them (the package build
 	// does) passes that on.  Every other signal is at its default.
 	assert_true(t_out_line(&p, status, sizeof(status), T_TIMEOUT));
 	assert_int_equal(strncmp(status, "SigIgn:\t", 8), 0);
