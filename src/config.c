@@ -546,30 +546,6 @@ static void resolve_def(struct fm_config *cfg, struct fm_def *def,
 	}
 }
 
-void *fm_config_state(struct fm_config *cfg, struct fm_def *def)
-{
-	void *saved = def->state, *state;
-	size_t before = cfg->nnotes;
-
-	if (!def->type) {
-		return NULL;
-	}
-	def->state = NULL;
-	resolve_args(cfg, def);
-	state = def->state;
-	def->state = saved;
-	if (cfg->nnotes == before && !cfg->oom) {
-		return state;
-	}
-	// The file did not change, but the world may have (a user removed).
-	state_free(def->type, state);
-	while (cfg->nnotes > before) {
-		free(cfg->notes[--cfg->nnotes].text);
-	}
-	cfg->oom = false;
-	return NULL;
-}
-
 static const char *suggest_global(const char *key)
 {
 	const char *best = NULL;

@@ -219,10 +219,6 @@ void fm_config_flush(struct fm_config *cfg, struct fm_diag *diag);
  * readers' included) to diag.  Returns true when diag saw no error. */
 bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag);
-/* Parses a finished def's arguments again into a fresh state block, as
- * fm_config_finish() did before an action took it: for a new instance of
- * the same definition.  NULL if that fails now. */
-void *fm_config_state(struct fm_config *cfg, struct fm_def *def);
 /* Prints the effective configuration in the file format.  false (and a
  * warning logged) if a value cannot be written so that it reads back. */
 bool fm_config_dump(const struct fm_config *cfg, FILE *out);

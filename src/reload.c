@@ -52,43 +52,9 @@ static void reload_failed(struct fm_loop *loop, const char *why)
 }
 
 /*
- * After a failed set-up: the old instances that were torn down come back as
- * fresh instances of their old definitions, as at start-up.  One that cannot
- * is closed.
- */
-static void restore_old(struct fm_loop *loop)
-{
-	for (size_t i = 0; i < loop->nactions; i++) {
-		struct fm_action *a = loop->actions[i];
-		struct fm_def *d;
-		void *fresh;
-
-		if (a->reused || a->dead || a->is_set_up) {
-			continue;
-		}
-		d = fm_config_find(loop->cfg, a->name);
-		if ((fresh = d ? fm_config_state(loop->cfg, d) : NULL)) {
-			fm_action_free_state(a);
-			a->state = fresh;
-		}
-		if (!fresh || (a->type->set_up && a->type->set_up(a, a->state) < 0)) {
-			free(a->close_reason);
-			a->close_reason = strdup("cannot be set up again after a "
-				"failed reload");
-			a->dead = true;
-			fm_log(FM_LOG_ERROR, a->name, NULL, "action closed: %s",
-				a->close_reason ? a->close_reason : "set-up failed");
-			continue;
-		}
-		a->is_set_up = true;
-	}
-}
-
-/*
  * Builds the new action list.  An unchanged definition keeps its instance;
- * the instances of removed and changed ones are torn down before the new
- * ones are set up, so that a changed action can take over what its old
- * instance held.  A set-up failure undoes it all.
+ * new and changed ones get new instances, set up before anything of the old
+ * set is torn down, so a set-up failure leaves the running set untouched.
  */
 bool fm_reload_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 {
@@ -110,11 +76,6 @@ bool fm_reload_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 		}
 		n++;
 	}
-	for (i = 0; i < loop->nactions; i++) {
-		if (!loop->actions[i]->reused && !loop->actions[i]->dead) {
-			fm_action_tear_down(loop->actions[i]);
-		}
-	}
 	for (i = 0; i < n; i++) {
 		struct fm_action *a = list[i];
 		if (a->reused) {
@@ -127,8 +88,12 @@ bool fm_reload_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 		a->is_set_up = true;
 	}
 	for (i = 0; i < loop->nactions; i++) {
-		if (!loop->actions[i]->reused) {
-			fm_action_destroy(loop->actions[i]);
+		struct fm_action *a = loop->actions[i];
+		if (!a->reused) {
+			if (!a->dead) {
+				fm_action_tear_down(a);
+			}
+			fm_action_destroy(a);
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -145,7 +110,6 @@ fail:
 			fm_action_destroy(list[i]);
 		}
 	}
-	restore_old(loop);
 	for (i = 0; i < loop->nactions; i++) {
 		loop->actions[i]->reused = false;
 	}

@@ -158,8 +158,8 @@ static void test_good(void **state)
 		"message = hello again\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	assert_non_null(strstr(status, "reloaded"));
-	// Changed: the old instance is torn down before the new is set up.
-	OUT("cleanup", "init");
+	// Changed: the new instance is set up before the old is torn down.
+	OUT("init", "cleanup");
 	t_kill(&f->p, SIGUSR1);
 	OUT("hello again");
 	stop(f, "cleanup\n");
@@ -203,7 +203,7 @@ static void test_bad(void **state)
 		"message = fixed\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	assert_null(strstr(status, "failed"));
-	OUT("cleanup", "init");
+	OUT("init", "cleanup");
 	t_kill(&f->p, SIGUSR1);
 	OUT("fixed");
 	stop(f, "cleanup\n");
@@ -251,7 +251,8 @@ static void test_instances(void **state)
 		"[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
 		"[c]\naction = probe\nsignal = usr1 usr2\nlabel = c\n");
 	reload(f, SIGHUP, status, sizeof(status));
-	OUT("tear down b", "set up b2", "set up c");
+	// New instances are set up first; only then is the old b torn down.
+	OUT("set up b2", "set up c", "tear down b");
 	t_kill(&f->p, SIGUSR1);
 	// a and cli kept their state: their counters go on.
 	OUT("run a 2 (USR1)", "run b2 1 (USR1)", "run c 1 (USR1)",
@@ -261,7 +262,7 @@ static void test_instances(void **state)
 	write_conf(f, NULL, "[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
 		"[c]\naction = probe\nsignal = usr2\nlabel = c\n");
 	reload(f, SIGHUP, status, sizeof(status));
-	OUT("tear down a", "tear down c", "set up c");
+	OUT("set up c", "tear down a", "tear down c");
 	t_kill(&f->p, SIGUSR1);
 	OUT("run b2 2 (USR1)", "run cli 3 (USR1)");
 	t_kill(&f->p, SIGUSR2);
@@ -274,8 +275,8 @@ static void test_instances(void **state)
 	stop(f, "tear down b2\ntear down c\ntear down cli\n");
 }
 
-// With print, as the original's users know it: no cleanup/init lines for an
-// unchanged section, cleanup then init for a changed one.
+// With print, as the original's users know it: no init/cleanup lines for an
+// unchanged section, init (new) then cleanup (old) for a changed one.
 static void test_print_lines(void **state)
 {
 	struct fixture *f = *state;
@@ -290,7 +291,7 @@ static void test_print_lines(void **state)
 		"message = one\n\n[two]\naction = print\nsignal = usr1\n"
 		"message = two, changed\n");
 	reload(f, SIGHUP, status, sizeof(status));
-	OUT("cleanup", "init");
+	OUT("init", "cleanup");
 	reload(f, SIGHUP, status, sizeof(status));
 	// Had anything been torn down or set up, its line would come first.
 	t_kill(&f->p, SIGUSR1);
@@ -319,7 +320,7 @@ static void test_closed_stays_closed(void **state)
 		"message = hello 2\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	assert_non_null(strstr(status, "1 action "));
-	OUT("cleanup", "init");
+	OUT("init", "cleanup");
 	t_kill(&f->p, SIGUSR2); // no action left for it: ignored
 	t_kill(&f->p, SIGUSR1);
 	OUT("hello 2");
@@ -353,14 +354,14 @@ static void test_set_up_failure(void **state)
 	reload(f, SIGHUP, status, sizeof(status));
 	assert_non_null(strstr(status, "reload failed (an action's set-up "
 		"failed)"));
-	// b made way for b2; c failed; b2 goes and b comes back, fresh.
-	OUT("tear down b", "set up b2", "set up c: failing", "tear down b2",
-		"set up b");
+	// b2 was set up, c failed: b2 goes again, and the running set was
+	// never touched.
+	OUT("set up b2", "set up c: failing", "tear down b2");
 	assert_true(t_err_until(&f->p, "reload failed: an action's set-up "
 		"failed; keeping the running configuration", T_TIMEOUT));
 	t_kill(&f->p, SIGUSR1);
-	// a was never touched; b is a new instance of its old definition.
-	OUT("run a 2 (USR1)", "run b 1 (USR1)");
+	// a and b are the same instances, with their state.
+	OUT("run a 2 (USR1)", "run b 2 (USR1)");
 	stop(f, "tear down a\ntear down b\n");
 }
 
@@ -381,7 +382,7 @@ static void test_waits_for_chain(void **state)
 		"message = changed\ndelay = 1ms\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	// The chain ended before its action was torn down.
-	OUT("finished delaying", "cleanup", "init");
+	OUT("finished delaying", "init", "cleanup");
 	t_kill(&f->p, SIGUSR1);
 	OUT("changed", "finished delaying");
 	stop(f, "cleanup\n");
@@ -428,7 +429,7 @@ static void test_reload_signal_usr2(void **state)
 		"action = print\nsignal = usr1\nmessage = via usr2\n");
 	write_conf(f, "reload_signal = usr2\n", sections);
 	reload(f, SIGUSR2, status, sizeof(status));
-	OUT("cleanup", "init");
+	OUT("init", "cleanup");
 	t_kill(&f->p, SIGHUP);
 	OUT("hup ran");
 	t_kill(&f->p, SIGUSR1);
@@ -448,14 +449,14 @@ static void test_reload_signal_moves(void **state)
 	write_conf(f, "reload_signal = rtmin+1\n", "[hello]\naction = print\n"
 		"signal = usr1\nmessage = moved\n");
 	reload(f, SIGHUP, status, sizeof(status));
-	OUT("cleanup", "init");
+	OUT("init", "cleanup");
 	write_conf(f, "reload_signal = rtmin+1\n", "[hello]\naction = print\n"
 		"signal = usr1\nmessage = by rtmin+1\n");
 	t_kill(&f->p, SIGHUP); // no longer reloads, and binds nothing
 	t_kill(&f->p, SIGUSR1);
 	OUT("moved");
 	reload(f, SIGRTMIN + 1, status, sizeof(status));
-	OUT("cleanup", "init");
+	OUT("init", "cleanup");
 	t_kill(&f->p, SIGUSR1);
 	OUT("by rtmin+1");
 	stop(f, "cleanup\n");
