@@ -351,8 +351,13 @@ static bool apply_action(const struct fm_cli *cli, size_t idx,
 		goto out;
 	}
 	for (size_t i = 0; i < given; i++) {
-		if (!fm_config_set(cfg, def, type->args[i].name,
-				cli->argv[ca->first + 1 + (int)i], NULL, 0)) {
+		const char *value = cli->argv[ca->first + 1 + (int)i];
+
+		// '' skips an optional argument, to reach the ones after it.
+		if (!value[0] && !type->args[i].required) {
+			continue;
+		}
+		if (!fm_config_set(cfg, def, type->args[i].name, value, NULL, 0)) {
 			goto out;
 		}
 	}

@@ -132,6 +132,19 @@ static void test_cli_names_taken(void **state)
 		"message = from the cli\n"));
 }
 
+// On the command line, '' leaves an optional argument unset: a pidfile
+// can be given without a pid.
+static void test_cli_skipped_argument(void **state)
+{
+	(void)state;
+	td_enter(NULL);
+	assert_int_equal(TD_RUN("--dump", "--no-config", "--usr1", "signal",
+		"hup", "", "/run/x.pid"), 0);
+	assert_non_null(strstr(td_out, "\n[cli-1]\naction = signal\n"
+		"signal = USR1\nenabled = yes\nsend = hup\npidfile = /run/x.pid\n"
+		"process_group = no\n"));
+}
+
 // The running daemon runs the file's actions, then the command line's.
 static void test_cli_actions_after_file(void **state)
 {
@@ -406,6 +419,7 @@ int main(void)
 		TEST(test_dropin_dir_not_dir),
 		TEST(test_cli_precedence),
 		TEST(test_cli_names_taken),
+		TEST(test_cli_skipped_argument),
 		TEST(test_cli_actions_after_file),
 		TEST(test_dump_round_trip),
 		TEST(test_dump_unrepresentable),
