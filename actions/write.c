@@ -153,7 +153,7 @@ static const struct fm_arg_spec write_args[] = {
 const struct fm_action_type fm_action_write = {
 	.abi = FM_ACTION_ABI,
 	.name = "write",
-	.description = "Writes a content to a file or a FIFO without blocking; "
+	.description = "Writes content to a file or a FIFO without blocking; "
 		"a FIFO nobody reads is a failure.",
 	.args = write_args,
 	.state_size = sizeof(struct writer),
