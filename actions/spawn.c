@@ -1,14 +1,16 @@
 /*
  * Starting the programs of exec actions and reading their output; see
- * spawn.h.  fork/exec rather than posix_spawn because the child may have to
- * change its identity, and one way of starting children is easier to trust
- * than two.
+ * spawn.h.  fork/exec is the way that does everything (a new identity,
+ * PATH searched in the child's environment, a report of what failed);
+ * posix_spawn, which does not copy flagman's page tables, takes the common
+ * case and hands anything unusual or failing back to fork/exec.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,11 +264,69 @@ static _Noreturn void child(const struct fm_spawn *sp, int report_fd)
 
 /* ---- the parent ---- */
 
+/*
+ * The common case without fork(): copying flagman's page tables and the
+ * copy-on-write faults after it were half of the daemon's CPU time per run
+ * (bench/README.md).  glibc's posix_spawn uses CLONE_VM|CLONE_VFORK.  The
+ * child gets the state child() gives it.  Only for an absolute path that
+ * access(2) finds executable (posix_spawnp would search flagman's PATH, not
+ * the child's; and under valgrind, whose vfork is a fork, posix_spawn
+ * cannot see a failed exec), without a new identity or descriptors in 0-2.
+ * false on any failure, and fork/exec then starts the program, or reports
+ * exactly why it cannot.
+ */
+static bool spawn_fast(const struct fm_spawn *sp, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int out = sp->null_output ? STDIN_FILENO : sp->out_fd;
+	int err = sp->null_output ? STDIN_FILENO : sp->err_fd;
+	sigset_t none, all;
+	bool ok;
+
+	if (sp->set_ids || sp->argv[0][0] != '/' ||
+			access(sp->argv[0], X_OK) != 0 ||
+			(sp->out_fd >= 0 && sp->out_fd <= 2) ||
+			(sp->err_fd >= 0 && sp->err_fd <= 2)) {
+		return false;
+	}
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		return false;
+	}
+	if (posix_spawnattr_init(&attr) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return false;
+	}
+	sigemptyset(&none);
+	sigfillset(&all);
+	// dup2 of 1 onto 1 clears close-on-exec, as child() does.
+	ok = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+			POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) == 0 &&
+		posix_spawnattr_setpgroup(&attr, 0) == 0 &&
+		posix_spawnattr_setsigdefault(&attr, &all) == 0 &&
+		posix_spawnattr_setsigmask(&attr, &none) == 0 &&
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+			O_RDWR, 0) == 0 &&
+		posix_spawn_file_actions_adddup2(&fa, out >= 0 ? out : 1, 1) == 0 &&
+		posix_spawn_file_actions_adddup2(&fa, err >= 0 ? err : 2, 2) == 0 &&
+		posix_spawn_file_actions_addclosefrom_np(&fa, 3) == 0 &&
+		(!sp->cwd ||
+			posix_spawn_file_actions_addchdir_np(&fa, sp->cwd) == 0) &&
+		posix_spawn(pid, sp->argv[0], &fa, &attr, sp->argv, sp->envp) == 0;
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return ok;
+}
+
 pid_t fm_spawn(const struct fm_spawn *sp, int *report_fd)
 {
 	int p[2], err;
 	pid_t pid;
 
+	if (spawn_fast(sp, &pid)) {
+		*report_fd = -1; // the program runs: nothing to report
+		return pid;
+	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		return -errno;
 	}

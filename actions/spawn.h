@@ -52,10 +52,11 @@ struct fm_spawn {
 #define FM_SPAWN_CANNOT_RUN 126
 
 /*
- * Forks and executes.  Returns the child's pid, or -errno if fork failed.
- * *report_fd receives the read end of a close-on-exec pipe on which a child
- * that fails before its program starts writes why; read it with
- * fm_spawn_report() after the child ended, then close it.
+ * Starts the program (posix_spawn when it can, else fork and exec).
+ * Returns the child's pid, or -errno if fork failed.  *report_fd receives
+ * -1 when the program is known to run, else the read end of a close-on-exec
+ * pipe on which a child that fails before its program starts writes why;
+ * read it with fm_spawn_report() after the child ended, then close it.
  */
 pid_t fm_spawn(const struct fm_spawn *sp, int *report_fd);
 
