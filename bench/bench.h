@@ -54,6 +54,11 @@ void b_row_add(const struct b_row *row);
 int64_t b_now_ns(void);
 void b_die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
 	noreturn));
+/* After b_cleanup_at_death(dir), b_die() kills the programs started and
+ * not stopped, and removes dir. */
+void b_cleanup_at_death(const char *tmpdir);
+/* Removes a directory that holds only files. */
+void b_remove_tmpdir(const char *dir);
 void b_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A started program; out is the read end of its stdout pipe, or -1. */
@@ -78,10 +83,14 @@ void b_start_flagman(const struct b_opts *o, struct b_proc *p,
 	const char *conf, char *const env_extra[], int out_fd);
 /* SIGTERM, then SIGKILL after a while; reaps; closes the pipe. */
 void b_stop(struct b_proc *p);
+/* The caller reaped p itself: forget it. */
+void b_reaped(struct b_proc *p);
 /* Sends sig, dies if the process is gone. */
 void b_kill(struct b_proc *p, int sig);
 /* VmRSS in KiB, or -1. */
 long b_rss_kb(pid_t pid);
+/* Pss from /proc/PID/smaps_rollup in KiB, or -1. */
+long b_pss_kb(pid_t pid);
 /* utime + stime in seconds, from /proc/PID/stat; -1 on error. */
 double b_cpu_s(pid_t pid);
 /* voluntary + involuntary context switches; -1 on error. */

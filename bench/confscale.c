@@ -60,11 +60,13 @@ static double timed_run(char *const argv[])
 		if (b_now_ns() - t0 > limit) {
 			kill(p.pid, SIGKILL);
 			waitpid(p.pid, &st, 0);
+			b_reaped(&p);
 			return -1;
 		}
 		usleep(200);
 	}
-	if (r != p.pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	b_reaped(&p);
+	if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		b_die("%s %s failed (status %d)", argv[0], argv[1], st);
 	}
 	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +

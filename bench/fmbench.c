@@ -8,7 +8,6 @@
  * are looked up next to fmbench; flagman defaults to ../flagman from there.
  * Exit status 0 when every measured row passes, 1 otherwise.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -155,23 +154,6 @@ static bool wanted(const char *only, const char *name)
 	return false;
 }
 
-// The scratch directory holds files only.
-static void remove_tmpdir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			unlinkat(dirfd(d), e->d_name, 0);
-		}
-	}
-	if (d) {
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: fmbench [--quick] [--idle SECONDS] "
@@ -232,6 +214,7 @@ int main(int argc, char **argv)
 	if (!mkdtemp(o.tmpdir)) {
 		b_die("mkdtemp: %s", strerror(errno));
 	}
+	b_cleanup_at_death(o.tmpdir);
 	o.print_conf = b_write(&o, "print.conf", "[ping]\naction = print\n"
 		"signal = usr1\nmessage = x\n");
 	o.have_exec = has_exec(o.flagman);
@@ -241,7 +224,7 @@ int main(int argc, char **argv)
 		}
 	}
 	ok = print_table();
-	remove_tmpdir(o.tmpdir);
+	b_remove_tmpdir(o.tmpdir);
 	free((char *)o.print_conf);
 	return ok ? 0 : 1;
 }

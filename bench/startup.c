@@ -16,12 +16,13 @@
 
 #include "bench.h"
 
-static int notify_socket(const struct b_opts *o, char *env, size_t size)
+static int notify_socket(const struct b_opts *o, const char *name, char *env,
+	size_t size)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", o->tmpdir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", o->tmpdir, name);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		b_die("notify socket: %s", strerror(errno));
 	}
@@ -67,7 +68,7 @@ void bench_ready(const struct b_opts *o)
 	char *envv[] = { env, NULL };
 	char *argv[3][4] = { { (char *)o->flagman, "-c", (char *)o->print_conf,
 		NULL }, { sd, NULL }, { raw, NULL } };
-	int fd = notify_socket(o, env, sizeof(env)), null, n = o->starts;
+	int fd = notify_socket(o, "notify", env, sizeof(env)), null, n = o->starts;
 	double *v[3];
 	struct b_row row = { .name = "exec -> READY=1, median", .unit = "ms",
 		.kind = B_RATIO_MAX, .target = 2 };
@@ -170,7 +171,7 @@ static void count_syscalls(const struct b_opts *o, const pid_t pid[2],
 	char out[2][128], pidtext[2][16];
 
 	for (int k = 0; k < 2; k++) {
-		char *argv[] = { "/usr/bin/strace", "-c", "-f", "-o", out[k], "-p",
+		char *argv[] = { "/usr/bin/strace", "-q", "-c", "-f", "-o", out[k], "-p",
 			pidtext[k], NULL };
 		snprintf(out[k], sizeof(out[k]), "%s/strace.%d", o->tmpdir, k);
 		snprintf(pidtext[k], sizeof(pidtext[k]), "%ld", (long)pid[k]);
@@ -192,9 +193,45 @@ static void count_syscalls(const struct b_opts *o, const pid_t pid[2],
 		int st;
 		kill(tr[k].pid, SIGINT);
 		waitpid(tr[k].pid, &st, 0);
+		b_reaped(&tr[k]);
 		close(tr[k].out);
 		calls[k] = strace_total(out[k]);
 	}
+}
+
+// Resident memory of flagman and of two baselines, after start-up.
+static void idle_memory(const struct b_opts *o, pid_t flagman, pid_t loop)
+{
+	char env[160], *sd = b_prog(o, "bl_ready");
+	char *envv[] = { env, NULL }, *argv[] = { sd, NULL };
+	int fd = notify_socket(o, "notify-idle", env, sizeof(env));
+	struct b_proc ready;
+	struct b_row row;
+
+	b_start(&ready, argv, envv, -1);
+	if (!wait_ready(fd)) {
+		b_die("bl_ready sent no READY=1");
+	}
+	row = (struct b_row){ .name = "idle RSS (VmRSS)", .unit = "MiB",
+		.kind = B_ABS_MAX, .target = 2,
+		.flagman = b_rss_kb(flagman) / 1024.0,
+		.baseline = b_rss_kb(loop) / 1024.0,
+		.note = "after start-up, one print action; baseline bl_loop" };
+	b_row_add(&row);
+	row = (struct b_row){ .name = "idle RSS vs sd_notify program",
+		.unit = "MiB", .kind = B_INFO,
+		.flagman = b_rss_kb(flagman) / 1024.0,
+		.baseline = b_rss_kb(ready.pid) / 1024.0,
+		.note = "baseline bl_ready: libc + libsystemd, nothing else" };
+	b_row_add(&row);
+	row = (struct b_row){ .name = "idle PSS", .unit = "MiB", .kind = B_INFO,
+		.flagman = b_pss_kb(flagman) / 1024.0,
+		.baseline = b_pss_kb(loop) / 1024.0,
+		.note = "shared pages divided among their users; vs bl_loop" };
+	b_row_add(&row);
+	b_stop(&ready);
+	close(fd);
+	free(sd);
 }
 
 void bench_idle(const struct b_opts *o)
@@ -206,7 +243,7 @@ void bench_idle(const struct b_opts *o)
 	long sw0[2], sw1[2], calls[2];
 	struct b_row row;
 
-	b_say("idle: RSS, then wake-ups and system calls over 2 x %d s",
+	b_say("idle: memory, then wake-ups and system calls over 2 x %d s",
 		o->idle_s);
 	b_start_flagman(o, &p[0], o->print_conf, NULL, -1);
 	b_start(&p[1], bl_argv, NULL, -1);
@@ -217,12 +254,7 @@ void bench_idle(const struct b_opts *o)
 		pid[k] = p[k].pid;
 	}
 	usleep(200000); // past set-up, into the loop's wait
-	row = (struct b_row){ .name = "idle RSS (VmRSS)", .unit = "MiB",
-		.kind = B_ABS_MAX, .target = 2,
-		.flagman = b_rss_kb(pid[0]) / 1024.0,
-		.baseline = b_rss_kb(pid[1]) / 1024.0,
-		.note = "after start-up, one print action" };
-	b_row_add(&row);
+	idle_memory(o, pid[0], pid[1]);
 
 	for (int k = 0; k < 2; k++) {
 		sw0[k] = b_ctxsw(pid[k]);

@@ -2,6 +2,7 @@
  * fmbench helpers: starting and stopping the programs under test, reading
  * their lines with a timeout, /proc figures, percentiles.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +21,41 @@
 
 extern char **environ;
 
+// Programs started and not yet stopped, killed if the driver dies.
+static pid_t live[16];
+static const char *scratch;
+
+static void track(pid_t pid, pid_t was)
+{
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		if (live[i] == was) {
+			live[i] = pid;
+			return;
+		}
+	}
+}
+
+void b_cleanup_at_death(const char *tmpdir)
+{
+	scratch = tmpdir;
+}
+
+void b_remove_tmpdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			unlinkat(dirfd(d), e->d_name, 0);
+		}
+	}
+	if (d) {
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
 int64_t b_now_ns(void)
 {
 	struct timespec ts;
@@ -37,6 +73,15 @@ void b_die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		if (live[i] > 0) {
+			kill(live[i], SIGKILL);
+			waitpid(live[i], NULL, 0);
+		}
+	}
+	if (scratch) {
+		b_remove_tmpdir(scratch);
+	}
 	exit(1);
 }
 
@@ -108,6 +153,7 @@ void b_start(struct b_proc *p, char *const argv[], char *const env_extra[],
 	if (r != 0) {
 		b_die("cannot start %s: %s", argv[0], strerror(r));
 	}
+	track(p->pid, 0);
 	if (pipefd[1] >= 0) {
 		close(pipefd[1]);
 	}
@@ -145,6 +191,12 @@ bool b_line(struct b_proc *p, char *line, size_t size, int timeout_ms)
 	}
 }
 
+void b_reaped(struct b_proc *p)
+{
+	track(0, p->pid);
+	p->pid = 0;
+}
+
 void b_kill(struct b_proc *p, int sig)
 {
 	if (kill(p->pid, sig) < 0) {
@@ -157,6 +209,7 @@ void b_stop(struct b_proc *p)
 	int st;
 
 	if (p->pid > 0) {
+		track(0, p->pid);
 		kill(p->pid, SIGTERM);
 		for (int i = 0; i < 5000; i++) {
 			if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
@@ -202,6 +255,26 @@ static long status_field(pid_t pid, const char *key)
 long b_rss_kb(pid_t pid)
 {
 	return status_field(pid, "VmRSS");
+}
+
+long b_pss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long value = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
+	if (!(f = fopen(path, "re"))) {
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Pss:", 4) == 0) {
+			value = strtol(line + 4, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return value;
 }
 
 long b_ctxsw(pid_t pid)
