@@ -63,6 +63,7 @@ void b_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A started program; out is the read end of its stdout pipe, or -1. */
 struct b_proc {
+	const char *name; /* argv[0], for messages */
 	pid_t pid;
 	int out;
 	char buf[4096];

@@ -25,8 +25,8 @@ static double ping(struct b_proc *sig, struct b_proc *out, char *line,
 
 	b_kill(sig, SIGUSR1);
 	if (!b_line(out, line, size, B_TIMEOUT_MS)) {
-		b_die("no line within %d ms of SIGUSR1 to %ld", B_TIMEOUT_MS,
-			(long)sig->pid);
+		b_die("no line within %d ms of SIGUSR1 to %s (pid %ld)",
+			B_TIMEOUT_MS, sig->name, (long)sig->pid);
 	}
 	return (double)(b_now_ns() - t0) / 1000.0;
 }
@@ -118,8 +118,11 @@ static char *exec_conf(const struct b_opts *o, const char *poke,
 {
 	char *text, *path;
 
+	// The print action only says "init" once flagman has blocked its
+	// signals: a SIGUSR1 before that would kill it.
 	if (asprintf(&text, "[spawn]\naction = exec\nsignal = usr1\n"
-			"command = %s %s\n", poke, fifo) < 0) {
+			"command = %s %s\n\n[ready]\naction = print\nsignal = usr2\n"
+			"message = unused\n", poke, fifo) < 0) {
 		b_die("out of memory");
 	}
 	path = b_write(o, "exec.conf", text);
@@ -133,7 +136,7 @@ void bench_spawn(const struct b_opts *o)
 	char fifo[128], line[64], note[96], *conf;
 	char *bl_argv[] = { bl, "spawn", poke, fifo, NULL };
 	struct b_proc p[2], in = { .out = -1 };
-	int n = o->spawns / BLOCKS * BLOCKS, null;
+	int n = o->spawns / BLOCKS * BLOCKS;
 	double *v[2];
 
 	if (!o->have_exec) {
@@ -149,13 +152,14 @@ void bench_spawn(const struct b_opts *o)
 	snprintf(fifo, sizeof(fifo), "%s/fifo", o->tmpdir);
 	// O_RDWR: the driver holds both ends, so a child's open never blocks
 	// and the FIFO never reports end-of-file between children.
-	if (mkfifo(fifo, 0600) < 0 || (in.out = open(fifo, O_RDWR)) < 0 ||
-			(null = open("/dev/null", O_WRONLY)) < 0) {
+	if (mkfifo(fifo, 0600) < 0 || (in.out = open(fifo, O_RDWR)) < 0) {
 		b_die("fifo %s: %s", fifo, strerror(errno));
 	}
 	conf = exec_conf(o, poke, fifo);
-	b_start_flagman(o, &p[0], conf, NULL, null);
-	b_start(&p[1], bl_argv, NULL, null);
+	b_start_flagman(o, &p[0], conf, NULL, -1);
+	b_start(&p[1], bl_argv, NULL, -1);
+	wait_init(&p[0], "flagman");
+	wait_init(&p[1], "bl_loop");
 	for (int k = 0; k < 2; k++) {
 		if (!(v[k] = calloc((size_t)n, sizeof(double)))) {
 			b_die("out of memory");
@@ -176,7 +180,6 @@ void bench_spawn(const struct b_opts *o)
 	b_stop(&p[0]);
 	b_stop(&p[1]);
 	close(in.out);
-	close(null);
 	snprintf(note, sizeof(note), "%d spawns each, exec vs posix_spawn", n);
 	add_pair("signal -> child running, p50", b_pct(v[0], (size_t)n, 50),
 		b_pct(v[1], (size_t)n, 50), 1.2, note);

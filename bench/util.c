@@ -154,6 +154,7 @@ void b_start(struct b_proc *p, char *const argv[], char *const env_extra[],
 		b_die("cannot start %s: %s", argv[0], strerror(r));
 	}
 	track(p->pid, 0);
+	p->name = argv[0];
 	if (pipefd[1] >= 0) {
 		close(pipefd[1]);
 	}
