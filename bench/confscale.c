@@ -86,7 +86,8 @@ static void add_scale(int sections, double f, double b, double target)
 		snprintf(row.note, sizeof(row.note), "not measured: a run took "
 			"over %d s", RUN_LIMIT_S);
 	} else {
-		snprintf(row.note, sizeof(row.note), "CPU time; vs inih alone, empty handler");
+		snprintf(row.note, sizeof(row.note), "CPU time; vs inih alone, "
+			"empty handler");
 	}
 	b_row_add(&row);
 }

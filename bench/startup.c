@@ -64,7 +64,8 @@ static void drain(int fd)
 
 void bench_ready(const struct b_opts *o)
 {
-	char env[160], *sd = b_prog(o, "bl_ready"), *raw = b_prog(o, "bl_ready_raw");
+	char env[160], *sd = b_prog(o, "bl_ready");
+	char *raw = b_prog(o, "bl_ready_raw");
 	char *envv[] = { env, NULL };
 	char *argv[3][4] = { { (char *)o->flagman, "-c", (char *)o->print_conf,
 		NULL }, { sd, NULL }, { raw, NULL } };
@@ -171,8 +172,8 @@ static void count_syscalls(const struct b_opts *o, const pid_t pid[2],
 	char out[2][128], pidtext[2][16];
 
 	for (int k = 0; k < 2; k++) {
-		char *argv[] = { "/usr/bin/strace", "-q", "-c", "-f", "-o", out[k], "-p",
-			pidtext[k], NULL };
+		char *argv[] = { "/usr/bin/strace", "-q", "-c", "-f", "-o", out[k],
+			"-p", pidtext[k], NULL };
 		snprintf(out[k], sizeof(out[k]), "%s/strace.%d", o->tmpdir, k);
 		snprintf(pidtext[k], sizeof(pidtext[k]), "%ld", (long)pid[k]);
 		if (access(argv[0], X_OK) < 0) {
