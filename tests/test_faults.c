@@ -418,11 +418,13 @@ static void test_stdout_closed(void **state)
 	tp_expect_file(f, "w\n");
 	t_kill(&p, SIGUSR1);
 	tp_expect_file(f, "w\nw\n");
-	stop(&p, "");
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
 	// Nothing failed, so nothing was logged.
-	while (t_err_line(&p, line, sizeof(line), 0)) {
+	while (t_err_line(&p, line, sizeof(line), T_TIMEOUT)) {
 		assert_true(from_valgrind(line));
 	}
+	t_finish(&p);
 }
 
 /* ---- set-ups that fail ---- */
@@ -488,7 +490,7 @@ static void test_set_up_fails_at_start(void **state)
 		assert_string_equal(t_rest(&p), tp_fmt("init\nset up a\n%s"
 			"cleanup\ntear down a\n", cases[i].out));
 		ERR(&p, cases[i].log, "flagman: error: [b]: set-up failed");
-		while (t_err_line(&p, line, sizeof(line), 0)) {
+		while (t_err_line(&p, line, sizeof(line), T_TIMEOUT)) {
 			assert_true(from_valgrind(line));
 		}
 		assert_false(t_notify(&p, msg, sizeof(msg), 0));
