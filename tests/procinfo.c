@@ -20,6 +20,25 @@
 #include "harness.h"
 #include "procinfo.h"
 
+char *tp_dir;
+
+int tp_dir_set_up(void **state)
+{
+	(void)state;
+	tp_dir = t_tmpdir();
+	return 0;
+}
+
+int tp_dir_tear_down(void **state)
+{
+	(void)state;
+	t_rmtree(tp_dir);
+	free(tp_dir);
+	tp_dir = NULL;
+	tp_strings_free();
+	return 0;
+}
+
 static char **strings;
 static size_t nstrings;
 

@@ -11,6 +11,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* A cmocka fixture: tp_dir is a fresh temporary directory for each test;
+ * the tear-down removes it and frees the strings below. */
+extern char *tp_dir;
+int tp_dir_set_up(void **state);
+int tp_dir_tear_down(void **state);
+
 /* A formatted string, freed by tp_strings_free(). */
 char *tp_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Hands a malloc'd string to the same list. */

@@ -21,24 +21,6 @@
 #include "harness.h"
 #include "procinfo.h"
 
-static char *dir; // a fresh directory per test
-
-static int set_up(void **state)
-{
-	(void)state;
-	dir = t_tmpdir();
-	return 0;
-}
-
-static int tear_down(void **state)
-{
-	(void)state;
-	t_rmtree(dir);
-	free(dir);
-	tp_strings_free();
-	return 0;
-}
-
 // Starts flagman with NOTIFY_SOCKET set and waits for READY=1.
 static void start(struct t_proc *p, const char *const *argv)
 {
@@ -84,7 +66,7 @@ static void stop(struct t_proc *p)
 // steps at once would put "one" last.
 static void test_chain_order(void **state)
 {
-	const char *f = tp_fmt("%s/order", dir);
+	const char *f = tp_fmt("%s/order", tp_dir);
 	struct t_proc p;
 
 	(void)state;
@@ -102,7 +84,7 @@ static void test_chain_order(void **state)
 
 static void test_exit_status(void **state)
 {
-	const char *noexec = t_write(dir, "noexec", "#!/bin/sh\n");
+	const char *noexec = t_write(tp_dir, "noexec", "#!/bin/sh\n");
 	struct t_proc p;
 
 	(void)state;
@@ -163,7 +145,7 @@ static void test_environment(void **state)
 // clear_environment, environment= and a PATH lookup without PATH.
 static void test_environment_setting(void **state)
 {
-	const char *conf = t_write(dir, "env.conf", "[show]\n"
+	const char *conf = t_write(tp_dir, "env.conf", "[show]\n"
 		"action = exec\nsignal = usr2\ncommand = env\n"
 		"environment = A=1 'B=two words' FLAGMAN_SIGNAL=forged\n"
 		"clear_environment = yes\n");
@@ -185,7 +167,7 @@ static void test_environment_setting(void **state)
 // the next run sees all three merged.
 static void test_merged(void **state)
 {
-	const char *f = tp_fmt("%s/merged", dir), *go = tp_fmt("%s/go", dir);
+	const char *f = tp_fmt("%s/merged", tp_dir), *go = tp_fmt("%s/go", tp_dir);
 	struct t_proc p;
 
 	(void)state;
@@ -209,7 +191,7 @@ static void test_merged(void **state)
 // flagman blocks signals and ignores SIGPIPE; its children must not.
 static void test_signal_state(void **state)
 {
-	const char *pidf = tp_fmt("%s/pid", dir);
+	const char *pidf = tp_fmt("%s/pid", tp_dir);
 	char status[64];
 	struct t_proc p;
 
@@ -277,8 +259,8 @@ static void test_descriptors(void **state)
 // SIGKILL after the grace, and flagman serves on.
 static void test_timeout(void **state)
 {
-	const char *g = tp_fmt("%s/g", dir), *c = tp_fmt("%s/c", dir);
-	const char *conf = t_write(dir, "t.conf", tp_fmt("[stubborn]\n"
+	const char *g = tp_fmt("%s/g", tp_dir), *c = tp_fmt("%s/c", tp_dir);
+	const char *conf = t_write(tp_dir, "t.conf", tp_fmt("[stubborn]\n"
 		"action = exec\nsignal = usr1\n" STUBBORN "timeout = 2s\n"
 		"kill_grace = 300ms\n\n[alive]\naction = print\nsignal = usr2\n"
 		"message = alive\n", g, c));
@@ -308,7 +290,7 @@ static void test_timeout(void **state)
 
 static void test_on_failure(void **state)
 {
-	const char *conf = t_write(dir, "f.conf",
+	const char *conf = t_write(tp_dir, "f.conf",
 		"[fails]\naction = exec\nsignal = usr1\ncommand = false\n"
 		"on_failure = stop\n\n"
 		"[skipped]\naction = print\nsignal = usr1\nmessage = skipped\n\n"
@@ -360,7 +342,7 @@ static size_t action_lines(struct t_proc *p, const char *action,
 
 static void test_output_log(void **state)
 {
-	const char *conf = t_write(dir, "o.conf", "[talk]\naction = exec\n"
+	const char *conf = t_write(tp_dir, "o.conf", "[talk]\naction = exec\n"
 		"signal = usr1\noutput = log\ncommand = sh -c 'echo out1; "
 		"echo err1 >&2; echo out2; printf \"tab\\there\\033[1m\\n\"; "
 		"printf partial'\n\n"
@@ -422,14 +404,14 @@ static void test_user(void **state)
 		want = tp_fmt("%s%s%u", want, i ? " " : "", (unsigned)groups[i]);
 	}
 	want = tp_fmt("%s:%s:nobody:nobody:%s:%s", want, pw->pw_dir,
-		pw->pw_shell, dir);
-	assert_int_equal(chmod(dir, 0755), 0); // nobody works in there
-	conf = t_write(dir, "u.conf", tp_fmt("[who]\naction = exec\n"
+		pw->pw_shell, tp_dir);
+	assert_int_equal(chmod(tp_dir, 0755), 0); // nobody works in there
+	conf = t_write(tp_dir, "u.conf", tp_fmt("[who]\naction = exec\n"
 		"signal = usr1\nuser = nobody\nworking_directory = %s\n"
 		"command = sh -c 'echo \"$(id -u):$(id -g):$(id -G):$HOME:$USER:"
 		"$LOGNAME:$SHELL:$(pwd)\"'\n\n"
 		"[where]\naction = exec\nsignal = usr2\n"
-		"working_directory = /nonexistent\ncommand = pwd\n", dir));
+		"working_directory = /nonexistent\ncommand = pwd\n", tp_dir));
 	tp_strings_keep((char *)conf);
 	start(&p, (const char *const[]){ "flagman", "-c", conf, NULL });
 	t_kill(&p, SIGUSR1);
@@ -453,8 +435,8 @@ static void test_user_needs_root(void **state)
 		skip(); // only root can become nobody to try it
 		return;
 	}
-	assert_int_equal(chmod(dir, 0755), 0);
-	conf = t_write(dir, "r.conf", "[who]\naction = exec\n"
+	assert_int_equal(chmod(tp_dir, 0755), 0);
+	conf = t_write(tp_dir, "r.conf", "[who]\naction = exec\n"
 		"signal = usr1\nuser = root\ncommand = id\n");
 	tp_strings_keep((char *)conf);
 	assert_int_equal(tp_run_as(65534, 65534, (const char *const[]){
@@ -468,8 +450,8 @@ static void test_user_needs_root(void **state)
 // kills the whole group, reaps it and exits.
 static void test_stop_while_running(void **state)
 {
-	const char *g = tp_fmt("%s/g", dir), *c = tp_fmt("%s/c", dir);
-	const char *conf = t_write(dir, "s.conf", tp_fmt("[flagman]\n"
+	const char *g = tp_fmt("%s/g", tp_dir), *c = tp_fmt("%s/c", tp_dir);
+	const char *conf = t_write(tp_dir, "s.conf", tp_fmt("[flagman]\n"
 		"stop_timeout = 1s\n\n[stubborn]\naction = exec\nsignal = usr1\n"
 		STUBBORN "kill_grace = 1h\n", g, c));
 	struct t_proc p;
@@ -500,7 +482,7 @@ static void test_stop_while_running(void **state)
 // Processes that runs leave behind in their groups are flagman's to end.
 static void test_stragglers(void **state)
 {
-	const char *f = tp_fmt("%s/left", dir);
+	const char *f = tp_fmt("%s/left", tp_dir);
 	pid_t left[2];
 	struct t_proc p;
 
@@ -527,7 +509,7 @@ static void test_stragglers(void **state)
 // comes to flagman, the subreaper, and does not outlive it either.
 static void test_escaped_session(void **state)
 {
-	const char *f = tp_fmt("%s/escaped", dir);
+	const char *f = tp_fmt("%s/escaped", tp_dir);
 	struct t_proc p;
 	pid_t pid;
 
@@ -590,7 +572,8 @@ static void test_many_runs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
+#define T(name) cmocka_unit_test_setup_teardown(name, tp_dir_set_up, \
+	tp_dir_tear_down)
 		T(test_chain_order),
 		T(test_exit_status),
 		T(test_environment),

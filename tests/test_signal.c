@@ -21,24 +21,6 @@
 #include "harness.h"
 #include "procinfo.h"
 
-static char *dir;
-
-static int set_up(void **state)
-{
-	(void)state;
-	dir = t_tmpdir();
-	return 0;
-}
-
-static int tear_down(void **state)
-{
-	(void)state;
-	t_rmtree(dir);
-	free(dir);
-	tp_strings_free();
-	return 0;
-}
-
 /* A process that takes HUP, USR1 and USR2 and reports each on a pipe as
  * "PID SIGNAL SENDER".  With group, it joins that process group. */
 struct target {
@@ -127,7 +109,7 @@ static void test_pid(void **state)
 
 	(void)state;
 	target_start(&t, 0);
-	conf = t_write(dir, "c.conf", tp_fmt("[same]\naction = signal\n"
+	conf = t_write(tp_dir, "c.conf", tp_fmt("[same]\naction = signal\n"
 		"signal = hup usr1\npid = %d\n", (int)t.pid));
 	tp_strings_keep((char *)conf);
 	start(&p, (const char *const[]){ "flagman", "-c", conf,
@@ -145,21 +127,21 @@ static void test_pid(void **state)
 // The pidfile is read at every run: a new PID in it takes effect at once.
 static void test_pidfile(void **state)
 {
-	const char *pidfile = tp_fmt("%s/target.pid", dir), *conf;
+	const char *pidfile = tp_fmt("%s/target.pid", tp_dir), *conf;
 	struct target a, b;
 	struct t_proc p;
 
 	(void)state;
 	target_start(&a, 0);
 	target_start(&b, 0);
-	conf = t_write(dir, "c.conf", tp_fmt("[fwd]\naction = signal\n"
+	conf = t_write(tp_dir, "c.conf", tp_fmt("[fwd]\naction = signal\n"
 		"signal = usr1\nsend = usr2\npidfile = %s\n", pidfile));
 	tp_strings_keep((char *)conf);
-	tp_strings_keep(t_write(dir, "target.pid", tp_fmt("%d\n", a.pid)));
+	tp_strings_keep(t_write(tp_dir, "target.pid", tp_fmt("%d\n", a.pid)));
 	start(&p, (const char *const[]){ "flagman", "-c", conf, NULL });
 	t_kill(&p, SIGUSR1);
 	assert_string_equal(report(&a), tp_fmt("%d USR2 %d", a.pid, p.pid));
-	tp_strings_keep(t_write(dir, "target.pid", tp_fmt("  %d \n", b.pid)));
+	tp_strings_keep(t_write(tp_dir, "target.pid", tp_fmt("  %d \n", b.pid)));
 	t_kill(&p, SIGUSR1);
 	assert_string_equal(report(&b), tp_fmt("%d USR2 %d", b.pid, p.pid));
 	stop(&p);
@@ -177,7 +159,7 @@ static void test_process_group(void **state)
 	(void)state;
 	target_start(&a, 0);
 	target_start(&b, a.pid);
-	conf = t_write(dir, "c.conf", tp_fmt("[group]\naction = signal\n"
+	conf = t_write(tp_dir, "c.conf", tp_fmt("[group]\naction = signal\n"
 		"signal = usr1\nsend = hup\npid = %d\nprocess_group = yes\n", a.pid));
 	tp_strings_keep((char *)conf);
 	start(&p, (const char *const[]){ "flagman", "-c", conf, NULL });
@@ -194,12 +176,12 @@ static void test_process_group(void **state)
 // Every bad pidfile is a logged failure; the chain and the daemon go on.
 static void test_failures(void **state)
 {
-	const char *pidfile = tp_fmt("%s/bad.pid", dir), *conf;
+	const char *pidfile = tp_fmt("%s/bad.pid", tp_dir), *conf;
 	struct t_proc p;
 	pid_t dead;
 
 	(void)state;
-	conf = t_write(dir, "c.conf", tp_fmt("[fwd]\naction = signal\n"
+	conf = t_write(tp_dir, "c.conf", tp_fmt("[fwd]\naction = signal\n"
 		"signal = usr1\nsend = usr2\npidfile = %s\n\n[next]\n"
 		"action = print\nsignal = usr1\nmessage = next\n", pidfile));
 	tp_strings_keep((char *)conf);
@@ -237,7 +219,7 @@ static void test_failures(void **state)
 			assert_int_equal(unlink(pidfile), 0);
 			assert_int_equal(mkdir(pidfile, 0755), 0);
 		} else if (cases[i].content) {
-			tp_strings_keep(t_write(dir, "bad.pid", cases[i].content));
+			tp_strings_keep(t_write(tp_dir, "bad.pid", cases[i].content));
 		}
 		t_kill(&p, SIGUSR1);
 		t_expect_out(&p, (const char *const[]){ "next", NULL });
@@ -250,7 +232,7 @@ static void test_failures(void **state)
 
 static void test_config_errors(void **state)
 {
-	const char *conf = t_write(dir, "bad.conf", "[both]\naction = signal\n"
+	const char *conf = t_write(tp_dir, "bad.conf", "[both]\naction = signal\n"
 		"signal = usr1\npid = 5\npidfile = /run/x.pid\n\n"
 		"[neither]\naction = signal\nsignal = usr1\n\n"
 		"[zero]\naction = signal\nsignal = usr1\npid = 0\n\n"
@@ -276,7 +258,8 @@ static void test_config_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
+#define T(name) cmocka_unit_test_setup_teardown(name, tp_dir_set_up, \
+	tp_dir_tear_down)
 		T(test_pid),
 		T(test_pidfile),
 		T(test_process_group),

@@ -19,24 +19,6 @@
 #include "harness.h"
 #include "procinfo.h"
 
-static char *dir;
-
-static int set_up(void **state)
-{
-	(void)state;
-	dir = t_tmpdir();
-	return 0;
-}
-
-static int tear_down(void **state)
-{
-	(void)state;
-	t_rmtree(dir);
-	free(dir);
-	tp_strings_free();
-	return 0;
-}
-
 // Starts flagman with one write action on USR1 followed by "print done".
 static void start(struct t_proc *p, const char *path, const char *content,
 	const char *append)
@@ -62,14 +44,14 @@ static void stop(struct t_proc *p)
 
 static void test_truncate(void **state)
 {
-	const char *f = tp_fmt("%s/file", dir);
+	const char *f = tp_fmt("%s/file", tp_dir);
 	mode_t mask = umask(0);
 	struct stat st;
 	struct t_proc p;
 
 	(void)state;
 	umask(mask); // flagman inherits it
-	tp_strings_keep(t_write(dir, "file", "old content that is longer\n"));
+	tp_strings_keep(t_write(tp_dir, "file", "old content that is longer\n"));
 	start(&p, f, "tab\\there\\n", "no");
 	run(&p);
 	tp_expect_file(f, "tab\there\n");
@@ -87,11 +69,11 @@ static void test_truncate(void **state)
 
 static void test_append(void **state)
 {
-	const char *f = tp_fmt("%s/log", dir);
+	const char *f = tp_fmt("%s/log", tp_dir);
 	struct t_proc p;
 
 	(void)state;
-	tp_strings_keep(t_write(dir, "log", "first\n"));
+	tp_strings_keep(t_write(tp_dir, "log", "first\n"));
 	start(&p, f, "back\\\\slash\\n", "yes");
 	run(&p);
 	run(&p);
@@ -101,7 +83,7 @@ static void test_append(void **state)
 
 static void test_fifo(void **state)
 {
-	const char *f = tp_fmt("%s/fifo", dir);
+	const char *f = tp_fmt("%s/fifo", tp_dir);
 	struct pollfd pfd = { .events = POLLIN };
 	char buf[64], line[1024];
 	struct t_proc p;
@@ -131,7 +113,7 @@ static void test_fifo(void **state)
 // A reader that never reads: the write stops at a full pipe, never blocks.
 static void test_fifo_full(void **state)
 {
-	const char *f = tp_fmt("%s/fifo", dir);
+	const char *f = tp_fmt("%s/fifo", tp_dir);
 	char *content, line[1024];
 	struct t_proc p;
 	int fd, size;
@@ -183,7 +165,8 @@ static void test_bad_content(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
+#define T(name) cmocka_unit_test_setup_teardown(name, tp_dir_set_up, \
+	tp_dir_tear_down)
 		T(test_truncate),
 		T(test_append),
 		T(test_fifo),
