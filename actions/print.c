@@ -3,9 +3,11 @@
  * actions, with its exact stdout text.  Useful to try a configuration out.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flagman/action.h"
 
@@ -15,8 +17,17 @@ struct print {
 };
 
 // One line on stdout, flushed now so it interleaves with children's output.
+// A pipe nobody reads any more must not stall the daemon: when stdout has
+// no room, the line is dropped and the run fails.
 static int put_line(struct fm_action *action, const char *line)
 {
+	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	if (poll(&pfd, 1, 0) == 0) {
+		fm_action_log(action, FM_LOG_ERROR, "stdout is full (is anyone "
+			"reading it?); line dropped");
+		return -EAGAIN;
+	}
 	if (puts(line) == EOF || fflush(stdout) == EOF) {
 		int err = errno;
 		clearerr(stdout);
