@@ -41,30 +41,19 @@
 #define PRLIMIT "/usr/bin/prlimit"
 #define ENV "/usr/bin/env"
 
-static char *dir; // a fresh directory per test, open to nobody
-
+// tp_dir, opened to nobody.
 static int set_up(void **state)
 {
-	(void)state;
 	umask(022);
-	dir = t_tmpdir();
-	assert_int_equal(chmod(dir, 0755), 0);
+	tp_dir_set_up(state);
+	assert_int_equal(chmod(tp_dir, 0755), 0);
 	return 0;
 }
 
-static int tear_down(void **state)
-{
-	(void)state;
-	t_rmtree(dir);
-	free(dir);
-	tp_strings_free();
-	return 0;
-}
-
-// Writes dir/name; the path lives until the test ends.
+// Writes tp_dir/name; the path lives until the test ends.
 static const char *file(const char *name, const char *text)
 {
-	char *path = t_write(dir, name, text);
+	char *path = t_write(tp_dir, name, text);
 
 	tp_strings_keep(path);
 	return path;
@@ -255,7 +244,7 @@ static void test_fork_fails(void **state)
 static void test_descriptors_exhausted(void **state)
 {
 	const char *pidfile = file("pid", tp_fmt("%d\n", (int)getpid()));
-	const char *out = tp_fmt("%s/appended", dir);
+	const char *out = tp_fmt("%s/appended", tp_dir);
 	const char *more = tp_fmt("[append]\naction = write\nsignal = usr1\n"
 		"path = %s\ncontent = w\\n\nappend = yes\n\n"
 		"[fwd]\naction = signal\nsignal = usr1\nsend = winch\n"
@@ -330,7 +319,7 @@ static void test_descriptors_exhausted(void **state)
 // SIGPIPE), a child that inherited stdout dies of SIGPIPE, the rest goes on.
 static void test_stdout_broken_pipe(void **state)
 {
-	const char *f = tp_fmt("%s/w", dir);
+	const char *f = tp_fmt("%s/w", tp_dir);
 	struct t_proc p;
 
 	(void)state;
@@ -368,7 +357,7 @@ static const char *fdredir(void)
 static void test_disk_full(void **state)
 {
 	static const char full[] = "No space left on device";
-	const char *f = tp_fmt("%s/w", dir);
+	const char *f = tp_fmt("%s/w", tp_dir);
 	struct t_proc p;
 
 	(void)state;
@@ -404,7 +393,7 @@ static void test_disk_full(void **state)
  */
 static void test_stdout_stalled(void **state)
 {
-	const char *f = tp_fmt("%s/w", dir);
+	const char *f = tp_fmt("%s/w", tp_dir);
 	struct t_proc p;
 	char *message;
 
@@ -432,7 +421,7 @@ static void test_stdout_stalled(void **state)
 // descriptor flagman opens later (the signalfd...) becomes stdout.
 static void test_stdout_closed(void **state)
 {
-	const char *f = tp_fmt("%s/w", dir);
+	const char *f = tp_fmt("%s/w", tp_dir);
 	char target[64] = "";
 	struct t_proc p;
 	char line[256];
@@ -461,11 +450,11 @@ static void test_stdout_closed(void **state)
 
 /* ---- set-ups that fail ---- */
 
-// dir/plugins, holding the probe plug-in (tests/probe.c).
+// tp_dir/plugins, holding the probe plug-in (tests/probe.c).
 static const char *probe_dir(void)
 {
 	const char *probe = getenv("FLAGMAN_PLUGIN_PROBE");
-	const char *plugins = tp_fmt("%s/plugins", dir);
+	const char *plugins = tp_fmt("%s/plugins", tp_dir);
 
 	if (!probe) {
 		fail_msg("FLAGMAN_PLUGIN_PROBE is not set: run the tests with meson");
@@ -586,8 +575,8 @@ static void test_config_vanishes(void **state)
 	enum { REMOVED, DIRECTORY, DANGLING, FIFO, DROPINS_FILE, NCASES };
 
 	(void)state;
-	dropins = tp_fmt("%s/f.d", dir);
-	nowhere = tp_fmt("%s/nowhere", dir);
+	dropins = tp_fmt("%s/f.d", tp_dir);
+	nowhere = tp_fmt("%s/nowhere", tp_dir);
 	t_start(&p, LINES("flagman", "-c", conf), NULL, true);
 	assert_true(t_notify_until(&p, "READY=1", T_TIMEOUT));
 	OUT(&p, "init");
@@ -666,7 +655,7 @@ static void test_config_unreadable(void **state)
 // chain's "got usr2" shows that it was sent.
 static void test_pidfile_replaced(void **state)
 {
-	const char *pidfile = tp_fmt("%s/pid", dir);
+	const char *pidfile = tp_fmt("%s/pid", tp_dir);
 	const char *conf = file("f.conf", tp_fmt("[fwd]\naction = signal\n"
 		"signal = usr1\nsend = usr2\npidfile = %s\n\n[next]\naction = print\n"
 		"signal = usr1\nmessage = usr1 done\n\n[got]\naction = print\n"
@@ -696,7 +685,8 @@ static void test_pidfile_replaced(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
+#define T(name) cmocka_unit_test_setup_teardown(name, set_up, \
+	tp_dir_tear_down)
 		T(test_fork_fails),
 		T(test_descriptors_exhausted),
 		T(test_stdout_broken_pipe),
