@@ -417,6 +417,40 @@ static void test_stdout_stalled(void **state)
 	t_finish(&p);
 }
 
+/*
+ * KNOWN BUG, so it runs only with FLAGMAN_TEST_KNOWN_BUGS set: nobody reads
+ * stderr any more (a stalled journal stream, a pipe).  fm_log's blocking
+ * write stalls the loop as print's did: USR2's write is never served and
+ * TERM is not honoured until someone reads.
+ */
+static void test_stderr_stalled(void **state)
+{
+	const char *f = tp_fmt("%s/w", tp_dir);
+	const char *nowhere = tp_fmt("%s/no/such/dir/x", tp_dir);
+	struct t_proc p;
+
+	(void)state;
+	if (!getenv("FLAGMAN_TEST_KNOWN_BUGS")) {
+		skip();
+		return;
+	}
+	t_start(&p, LINES("flagman", "--no-config",
+		"--usr1", "write", nowhere, "x", "--usr1", "print", "ran",
+		"--usr2", "write", f, "w\\n", "yes"), NULL, false);
+	OUT(&p, "init");
+	// 4 KiB of pipe: each run logs a warning of some 100 bytes.
+	assert_true(fcntl(p.err.fd, F_SETPIPE_SZ, 4096) > 0);
+	for (int i = 0; i < 80; i++) {
+		t_kill(&p, SIGUSR1);
+		OUT(&p, "ran");
+	}
+	t_kill(&p, SIGUSR2);
+	tp_expect_file(f, "w\n");
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	t_finish(&p);
+}
+
 // Started with stdout closed: /dev/null takes its place, so that no
 // descriptor flagman opens later (the signalfd...) becomes stdout.
 static void test_stdout_closed(void **state)
@@ -693,6 +727,7 @@ int main(void)
 		T(test_disk_full),
 		T(test_stdout_closed),
 		T(test_stdout_stalled),
+		T(test_stderr_stalled),
 		T(test_set_up_fails_at_start),
 		T(test_set_up_fails_at_reload),
 		T(test_config_vanishes),
