@@ -29,7 +29,9 @@
 
 struct soak {
 	struct t_proc p;
-	char *dir, *conf, *gate, *count;
+	bool started;        /* p is to be finished */
+	const char *dir;     /* tp_dir */
+	char *conf, *gate, *count;
 	int variant;         /* of the running configuration: 0 or 1 */
 	unsigned timeouts;   /* exec runs seen timed out and killed */
 	unsigned bad_reloads; /* reloads seen refused */
@@ -191,70 +193,80 @@ static bool sanitized(pid_t pid)
 	return found;
 }
 
+// Static, so that the tear-down cleans up after a failed test too.
+static struct soak soak;
+
+static int tear_down(void **state)
+{
+	if (soak.started) {
+		t_finish(&soak.p); // kills flagman if it still runs
+	}
+	free(soak.conf);
+	free(soak.gate);
+	free(soak.count);
+	soak = (struct soak){ 0 };
+	return tp_dir_tear_down(state);
+}
+
 static void test_soak(void **state)
 {
 	const char *env = getenv("FLAGMAN_SOAK_ITERATIONS");
 	unsigned iterations = env ? (unsigned)strtoul(env, NULL, 10) : 200;
 	unsigned warm = iterations / 4 < 50 ? iterations / 4 : 50;
 	unsigned reloads = 0, kinds[3] = { 0 };
-	struct soak s = { 0 };
+	struct soak *s = &soak;
 	long fds, rss = 0;
 	bool rss_fair;
 
 	(void)state;
 	assert_true(iterations > 0);
-	s.dir = t_tmpdir();
-	assert_true(asprintf(&s.conf, "%s/soak.conf", s.dir) > 0);
-	assert_true(asprintf(&s.gate, "%s/gate", s.dir) > 0);
-	assert_true(asprintf(&s.count, "%s/count", s.dir) > 0);
-	assert_int_equal(mkfifo(s.gate, 0600), 0);
-	write_conf(&s, 0, false);
+	s->dir = tp_dir;
+	assert_true(asprintf(&s->conf, "%s/soak.conf", s->dir) > 0);
+	assert_true(asprintf(&s->gate, "%s/gate", s->dir) > 0);
+	assert_true(asprintf(&s->count, "%s/count", s->dir) > 0);
+	assert_int_equal(mkfifo(s->gate, 0600), 0);
+	write_conf(s, 0, false);
 	tp_asan_quarantine_off();
-	t_start(&s.p, LINES("flagman", "-c", s.conf), NULL, false);
-	t_expect_out(&s.p, LINES("init", "init", "init"));
-	fds = tp_fd_count(s.p.pid);
-	rss_fair = !tp_under_valgrind(s.p.pid) && !sanitized(s.p.pid);
+	t_start(&s->p, LINES("flagman", "-c", s->conf), NULL, false);
+	s->started = true;
+	t_expect_out(&s->p, LINES("init", "init", "init"));
+	fds = tp_fd_count(s->p.pid);
+	rss_fair = !tp_under_valgrind(s->p.pid) && !sanitized(s->p.pid);
 
 	for (unsigned i = 0; i < iterations; i++) {
 		if (i == warm) {
-			rss = tp_rss(s.p.pid);
+			rss = tp_rss(s->p.pid);
 		}
-		kinds[iterate(&s, i, &reloads)]++;
-		assert_int_equal(tp_children(s.p.pid), 0);
+		kinds[iterate(s, i, &reloads)]++;
+		assert_int_equal(tp_children(s->p.pid), 0);
 		tp_strings_free();
 	}
 
 	// Every run that should have happened did, and left nothing behind.
-	assert_int_equal(count_lines(s.count), iterations); // USR2s merged
+	assert_int_equal(count_lines(s->count), iterations); // USR2s merged
 	assert_int_equal(kinds[1] + kinds[2], iterations / 2);
-	assert_int_equal(tp_fd_count(s.p.pid), fds);
-	assert_int_equal(tp_children(s.p.pid), 0);
+	assert_int_equal(tp_fd_count(s->p.pid), fds);
+	assert_int_equal(tp_children(s->p.pid), 0);
 	if (rss_fair && iterations > warm) {
-		assert_in_range(tp_rss(s.p.pid), 0, rss + 512);
+		assert_in_range(tp_rss(s->p.pid), 0, rss + 512);
 	}
 	print_message("soak: %u iterations, %u reloads (%u refused), %u exec "
 		"timeouts, RSS %ld kB after warm-up, %ld kB at the end\n",
-		iterations, kinds[1] + kinds[2], kinds[2], s.timeouts, rss,
-		tp_rss(s.p.pid));
-	t_kill(&s.p, SIGTERM);
-	assert_int_equal(t_wait(&s.p, T_TIMEOUT), 0);
-	assert_string_equal(t_rest(&s.p), "cleanup\ncleanup\ncleanup\n");
-	read_log(&s, T_TIMEOUT); // to the end of the log
-	assert_int_equal(s.timeouts, (iterations + 1) / 2);
-	assert_int_equal(s.bad_reloads, kinds[2]);
-	t_finish(&s.p);
-	t_rmtree(s.dir);
-	free(s.dir);
-	free(s.conf);
-	free(s.gate);
-	free(s.count);
-	tp_strings_free();
+		iterations, kinds[1] + kinds[2], kinds[2], s->timeouts, rss,
+		tp_rss(s->p.pid));
+	t_kill(&s->p, SIGTERM);
+	assert_int_equal(t_wait(&s->p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&s->p), "cleanup\ncleanup\ncleanup\n");
+	read_log(s, T_TIMEOUT); // to the end of the log
+	assert_int_equal(s->timeouts, (iterations + 1) / 2);
+	assert_int_equal(s->bad_reloads, kinds[2]);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_soak),
+		cmocka_unit_test_setup_teardown(test_soak, tp_dir_set_up,
+			tear_down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
