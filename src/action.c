@@ -20,7 +20,8 @@ struct fm_action *fm_action_create(struct fm_loop *loop, struct fm_def *def)
 	a->type = def->type;
 	a->signals = def->signals;
 	a->name = strdup(def->name);
-	a->canon = strdup(def->canon ? def->canon : "");
+	a->canon = fm_def_canon(def) ? def->canon : NULL;
+	def->canon = NULL; // the action takes the text, as it takes the state
 	if (!a->name || !a->canon) {
 		free(a->name);
 		free(a->canon);

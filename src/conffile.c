@@ -10,17 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "flagman.h"
-
-struct seen {
-	char *name;
-	unsigned line;
-};
 
 struct reader {
 	FILE *f;
@@ -32,59 +28,8 @@ struct reader {
 	bool in_section;   /* false before the first header */
 	bool skipping;     /* after a bad header: its keys are not recorded */
 	struct fm_def *def; /* NULL in [flagman] */
-	struct fm_table sections; /* headers of this file: name -> line */
-	struct seen *keys; /* keys of the current section in this file */
-	size_t nkeys;
+	unsigned flagman_line; /* of [flagman] in this file, 0 before it */
 };
-
-static void seen_clear(struct seen **list, size_t *n)
-{
-	for (size_t i = 0; i < *n; i++) {
-		free((*list)[i].name);
-	}
-	free(*list);
-	*list = NULL;
-	*n = 0;
-}
-
-// Records name in list; returns the earlier line if it was there already.
-static unsigned seen_add(struct reader *r, struct seen **list, size_t *n,
-	const char *name)
-{
-	struct seen *grown;
-
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*list)[i].name, name) == 0) {
-			return (*list)[i].line;
-		}
-	}
-	grown = realloc(*list, (*n + 1) * sizeof(*grown));
-	if (!grown) {
-		r->cfg->oom = true;
-		return 0;
-	}
-	*list = grown;
-	if (!(grown[*n].name = strdup(name))) {
-		r->cfg->oom = true;
-		return 0;
-	}
-	grown[(*n)++].line = r->line;
-	return 0;
-}
-
-// The line of an earlier [name] in this file; 0 after recording this one.
-static unsigned section_seen(struct reader *r, const char *name)
-{
-	size_t first;
-
-	if (fm_table_get(&r->sections, name, &first)) {
-		return (unsigned)first;
-	}
-	if (fm_table_put(&r->sections, name, r->line) < 0) {
-		r->cfg->oom = true;
-	}
-	return 0;
-}
 
 #define error(r, ...) fm_config_error((r)->cfg, (r)->file, (r)->line, \
 	__VA_ARGS__)
@@ -98,7 +43,6 @@ static bool is_comment_or_blank(const char *p)
 // A header that cannot be used: its keys are skipped, not misfiled.
 static void bad_header(struct reader *r)
 {
-	seen_clear(&r->keys, &r->nkeys);
 	r->in_section = false;
 	r->skipping = true;
 	r->def = NULL;
@@ -108,6 +52,7 @@ static void open_section(struct reader *r, const char *start)
 {
 	const char *end = strchr(start, ']');
 	char name[FM_MAX_LINE];
+	struct fm_def *def;
 	unsigned first;
 	size_t len;
 
@@ -128,19 +73,34 @@ static void open_section(struct reader *r, const char *start)
 		bad_header(r);
 		return;
 	}
-	if ((first = section_seen(r, name))) {
+	/*
+	 * A section may be opened once per file (drop-ins add to it): the
+	 * reader notes where [flagman] was, each definition where it was
+	 * last opened.  A definition is made only for a name not seen yet.
+	 */
+	def = NULL;
+	if (strcmp(name, "flagman") == 0) {
+		first = r->flagman_line;
+	} else if ((def = fm_config_def(r->cfg, name, r->file, r->line))) {
+		first = def->last_file == r->file ? def->last_line : 0;
+	} else {
+		r->cfg->oom = true;
+		bad_header(r);
+		return;
+	}
+	if (first) {
 		error(r, "duplicate section [%s] (first at line %u)", name, first);
 		bad_header(r);
 		return;
 	}
-	seen_clear(&r->keys, &r->nkeys);
 	r->in_section = true;
 	r->skipping = false;
-	r->def = NULL;
-	if (strcmp(name, "flagman") != 0 &&
-			!(r->def = fm_config_def(r->cfg, name, r->file, r->line))) {
-		r->cfg->oom = true;
-		bad_header(r);
+	r->def = def;
+	if (def) {
+		def->last_file = r->file;
+		def->last_line = r->line;
+	} else {
+		r->flagman_line = r->line;
 	}
 }
 
@@ -236,15 +196,18 @@ static int handle(void *user, const char *section, const char *key,
 	const char *value)
 {
 	struct reader *r = user;
-	unsigned first;
+	const struct fm_setting *earlier;
 
 	(void)section; // the reader tracks it: inih's can lag behind a bad header
 	if (!r->in_section) {
 		return 1;
 	}
-	if ((first = seen_add(r, &r->keys, &r->nkeys, key))) {
+	// The section is open once in this file: a key set from this file
+	// was set in this section, above.
+	earlier = fm_config_get(r->cfg, r->def, key);
+	if (earlier && earlier->file == r->file) {
 		error(r, "[%s]: duplicate key '%s' (first at line %u)",
-			r->def ? r->def->name : "flagman", key, first);
+			r->def ? r->def->name : "flagman", key, earlier->line);
 		return 1;
 	}
 	if (!fm_config_set(r->cfg, r->def, key, value, r->file, r->line)) {
@@ -264,14 +227,14 @@ bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 		cfg->oom = true;
 		return false;
 	}
+	// Only this thread reads f: getline need not lock it for every line.
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	// inih's own errors are lines our reader already reported or blanked.
 	ini_parse_stream(read_line, &r, handle, &r);
 	if (ferror(f)) {
 		fm_config_error(cfg, r.file, 0, "read error");
 	}
 	free(r.buf);
-	fm_table_finish(&r.sections);
-	seen_clear(&r.keys, &r.nkeys);
 	return cfg->nnotes == before && !cfg->oom;
 }
 

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,18 +46,101 @@ struct fm_note {
 	char *text;
 };
 
-struct fm_config *fm_config_create(void)
+/*
+ * Section names, keys, values and the lists of settings live in chunks that
+ * are freed with the configuration: a file of many sections costs a few
+ * large allocations instead of several small ones per line.
+ */
+struct fm_chunk {
+	struct fm_chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+enum { CHUNK_SIZE = 64 * 1024 - 64 };
+
+static void *chunk_alloc(struct fm_config *cfg, size_t n, size_t align)
 {
-	return calloc(1, sizeof(struct fm_config));
+	struct fm_chunk *c = cfg->chunks;
+	size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+
+	if (!c || at > c->size || c->size - at < n) {
+		size_t size = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+		if (!(c = malloc(sizeof(*c) + size))) {
+			return NULL;
+		}
+		*c = (struct fm_chunk){ .size = size };
+		// Something too big for a shared chunk gets its own, behind the
+		// current one, which goes on taking the small ones.
+		if (size == n && cfg->chunks) {
+			c->next = cfg->chunks->next;
+			cfg->chunks->next = c;
+		} else {
+			c->next = cfg->chunks;
+			cfg->chunks = c;
+		}
+		at = 0;
+	}
+	c->used = at + n;
+	return (char *)c->data + at;
 }
 
-static void settings_free(struct fm_setting *settings, size_t n)
+static char *config_strdup(struct fm_config *cfg, const char *s)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(settings[i].key);
-		free(settings[i].value);
+	size_t n = strlen(s) + 1;
+	char *copy = chunk_alloc(cfg, n, 1);
+
+	return copy ? memcpy(copy, s, n) : NULL;
+}
+
+/*
+ * Room for one more element in an array of n that grows by doubling: its
+ * capacity is implied by n (4, 8, 16, ...), so no field holds it.
+ */
+static bool array_full(size_t n)
+{
+	return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+}
+
+static void *array_room(void *array, size_t n, size_t size)
+{
+	if (!array_full(n)) {
+		return array;
 	}
-	free(settings);
+	return reallocarray(array, n < 4 ? 4 : 2 * n, size);
+}
+
+// The same for a list of settings, kept in the chunks.
+static struct fm_setting *settings_room(struct fm_config *cfg,
+	struct fm_setting *list, size_t n)
+{
+	struct fm_setting *grown;
+
+	if (!array_full(n)) {
+		return list;
+	}
+	if (n > SIZE_MAX / 2 / sizeof(*list) ||
+			!(grown = chunk_alloc(cfg, (n < 4 ? 4 : 2 * n) * sizeof(*list),
+				_Alignof(struct fm_setting)))) {
+		return NULL;
+	}
+	return n ? memcpy(grown, list, n * sizeof(*list)) : grown;
+}
+
+static const char *def_name(const void *cfg, size_t i)
+{
+	return ((const struct fm_config *)cfg)->defs[i].name;
+}
+
+struct fm_config *fm_config_create(void)
+{
+	struct fm_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg) {
+		cfg->def_index.name_of = def_name;
+		cfg->def_index.ctx = cfg;
+	}
+	return cfg;
 }
 
 static void state_free(const struct fm_action_type *type, void *state)
@@ -83,13 +167,15 @@ void fm_config_destroy(struct fm_config *cfg)
 	}
 	for (size_t i = 0; i < cfg->ndefs; i++) {
 		def_state_free(&cfg->defs[i]);
-		settings_free(cfg->defs[i].settings, cfg->defs[i].nsettings);
-		free(cfg->defs[i].name);
 		free(cfg->defs[i].label);
 	}
 	free(cfg->defs);
 	fm_table_finish(&cfg->def_index);
-	settings_free(cfg->globals, cfg->nglobals);
+	while (cfg->chunks) {
+		struct fm_chunk *next = cfg->chunks->next;
+		free(cfg->chunks);
+		cfg->chunks = next;
+	}
 	free(cfg->plugin_dir);
 	for (size_t i = 0; i < cfg->nnotes; i++) {
 		free(cfg->notes[i].text);
@@ -111,8 +197,7 @@ const char *fm_config_file(struct fm_config *cfg, const char *path)
 			return cfg->files[i];
 		}
 	}
-	grown = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*grown));
-	if (!grown) {
+	if (!(grown = array_room(cfg->files, cfg->nfiles, sizeof(*grown)))) {
 		return NULL;
 	}
 	cfg->files = grown;
@@ -138,18 +223,14 @@ struct fm_def *fm_config_def(struct fm_config *cfg, const char *name,
 	if (def) {
 		return def;
 	}
-	grown = realloc(cfg->defs, (cfg->ndefs + 1) * sizeof(*grown));
-	if (!grown) {
+	if (!(grown = array_room(cfg->defs, cfg->ndefs, sizeof(*grown)))) {
 		return NULL;
 	}
 	cfg->defs = grown;
 	def = &grown[cfg->ndefs];
 	*def = (struct fm_def){ .file = file, .line = line, .enabled = true };
-	if (!(def->name = strdup(name))) {
-		return NULL;
-	}
-	if (fm_table_put(&cfg->def_index, name, cfg->ndefs) < 0) {
-		free(def->name);
+	if (!(def->name = config_strdup(cfg, name)) ||
+			fm_table_put(&cfg->def_index, def->name, cfg->ndefs) < 0) {
 		return NULL;
 	}
 	cfg->ndefs++;
@@ -176,27 +257,25 @@ bool fm_config_set(struct fm_config *cfg, struct fm_def *def, const char *key,
 	struct fm_setting *s = fm_config_get(cfg, def, key);
 	struct fm_setting **list = def ? &def->settings : &cfg->globals;
 	size_t *n = def ? &def->nsettings : &cfg->nglobals;
-	char *copy = strdup(value);
+	char *copy = config_strdup(cfg, value);
 
 	if (!copy) {
 		return false;
 	}
 	if (!s) {
-		struct fm_setting *grown = realloc(*list, (*n + 1) * sizeof(*grown));
+		struct fm_setting *grown = settings_room(cfg, *list, *n);
 		if (!grown) {
-			free(copy);
 			return false;
 		}
 		*list = grown;
 		s = &grown[*n];
-		*s = (struct fm_setting){ .key = strdup(key) };
+		*s = (struct fm_setting){ .key = config_strdup(cfg, key) };
 		if (!s->key) {
-			free(copy);
 			return false;
 		}
 		(*n)++;
 	}
-	free(s->value);
+	// A value replaced by a later file stays in its chunk until the end.
 	s->value = copy;
 	s->file = file;
 	s->line = line;
@@ -218,8 +297,7 @@ void fm_config_error(struct fm_config *cfg, const char *file, unsigned line,
 		cfg->oom = true; // still an error, reported without the details
 		return;
 	}
-	grown = realloc(cfg->notes, (cfg->nnotes + 1) * sizeof(*grown));
-	if (!grown) {
+	if (!(grown = array_room(cfg->notes, cfg->nnotes, sizeof(*grown)))) {
 		free(text);
 		cfg->oom = true;
 		return;
@@ -343,22 +421,24 @@ static void unknown_key(struct fm_config *cfg, const struct fm_def *def,
 static void resolve_signals(struct fm_config *cfg, struct fm_def *def,
 	const struct fm_setting *s)
 {
-	char *list = strdup(s->value), *save = NULL;
+	static const char blanks[] = " ,\t";
+	const char *p = s->value + strspn(s->value, blanks);
 	bool any = false;
 
 	def->signals = 0;
-	if (!list) {
-		cfg->oom = true;
-		return;
-	}
-	for (char *w = strtok_r(list, " ,\t", &save); w;
-			w = strtok_r(NULL, " ,\t", &save)) {
-		int signo = fm_signal_parse(w);
-		char buf[FM_SIGNAME_MAX];
+	for (; *p; p += strspn(p, blanks)) {
+		size_t len = strcspn(p, blanks);
+		char word[32], buf[FM_SIGNAME_MAX];
+		int signo = 0;
 
 		any = true;
+		if (len < sizeof(word)) { // longer is no signal's name
+			memcpy(word, p, len);
+			word[len] = '\0';
+			signo = fm_signal_parse(word);
+		}
 		if (!signo) {
-			def_error(cfg, def, s, "unknown signal '%s'", w);
+			def_error(cfg, def, s, "unknown signal '%.*s'", (int)len, p);
 		} else if (!fm_signal_is_trigger(signo)) {
 			def_error(cfg, def, s, "signal %s cannot trigger actions "
 				"(HUP, USR1, USR2, WINCH, RTMIN..RTMAX)",
@@ -366,11 +446,11 @@ static void resolve_signals(struct fm_config *cfg, struct fm_def *def,
 		} else {
 			def->signals |= FM_SIGBIT(signo);
 		}
+		p += len;
 	}
 	if (!any) {
 		def_error(cfg, def, s, "empty value for 'signal'");
 	}
-	free(list);
 }
 
 static const struct fm_arg_spec *find_arg(const struct fm_action_type *type,
@@ -395,18 +475,51 @@ static const char *arg_text(const struct fm_def *def,
 	return a->default_value;
 }
 
-static void canonicalize(struct fm_def *def)
+// A string being built; on failure it is freed and stays NULL.
+struct text {
+	char *s;
+	size_t len, size;
+};
+
+static void text_add(struct text *t, const char *s)
 {
-	size_t size = 0;
-	FILE *f = open_memstream(&def->canon, &size);
+	size_t n = strlen(s);
+
+	if (t->len + n + 1 > t->size && t->s) {
+		size_t size = 2 * (t->len + n + 1);
+		char *grown = realloc(t->s, size);
+		if (!grown) {
+			free(t->s);
+			*t = (struct text){ 0 };
+			return;
+		}
+		t->s = grown;
+		t->size = size;
+	}
+	if (t->s) {
+		memcpy(t->s + t->len, s, n + 1);
+		t->len += n;
+	}
+}
+
+/*
+ * The definition as text, in one order and one spelling (type, signals,
+ * enabled, then every argument with its default filled in): equal texts
+ * are equal definitions, which is how a reload tells what changed.
+ */
+static char *canon_text(const struct fm_def *def)
+{
+	struct text t = { .s = malloc(256), .size = 256 };
 	char buf[FM_SIGNAME_MAX];
 	size_t names = 0;
 	bool by_name;
 
-	if (!f) {
-		return;
+	if (t.s) {
+		t.s[0] = '\0';
 	}
-	fprintf(f, "action = %s\nsignal =", def->type->name);
+	text_add(&t, "action = ");
+	text_add(&t, def->type->name);
+	text_add(&t, "\nsignal =");
 	for (int s = 1; s <= 64; s++) {
 		if (def->signals & FM_SIGBIT(s)) {
 			names += strlen(fm_signal_name(s, buf)) + 1;
@@ -418,22 +531,32 @@ static void canonicalize(struct fm_def *def)
 		if (!(def->signals & FM_SIGBIT(s))) {
 			continue;
 		}
-		if (by_name) {
-			fprintf(f, " %s", fm_signal_name(s, buf));
-		} else {
-			fprintf(f, " %d", s);
+		if (!by_name) {
+			snprintf(buf, sizeof(buf), "%d", s);
 		}
+		text_add(&t, " ");
+		text_add(&t, by_name ? fm_signal_name(s, buf) : buf);
 	}
-	fprintf(f, "\nenabled = %s\n", def->enabled ? "yes" : "no");
+	text_add(&t, def->enabled ? "\nenabled = yes\n" : "\nenabled = no\n");
 	for (const struct fm_arg_spec *a = def->type->args; a && a->name; a++) {
 		const char *text = arg_text(def, a);
 		// After " = ", a ';' would start a comment; right after '=' not.
 		if (text) {
-			fprintf(f, "%s =%s%s\n", a->name,
-				*text && *text != ';' ? " " : "", text);
+			text_add(&t, a->name);
+			text_add(&t, *text && *text != ';' ? " = " : " =");
+			text_add(&t, text);
+			text_add(&t, "\n");
 		}
 	}
-	fclose(f);
+	return t.s;
+}
+
+const char *fm_def_canon(struct fm_def *def)
+{
+	if (!def->canon && def->type) {
+		def->canon = canon_text(def);
+	}
+	return def->canon;
 }
 
 // Parses the type's arguments into a fresh state block.
@@ -540,9 +663,6 @@ static void resolve_def(struct fm_config *cfg, struct fm_def *def,
 	if (cfg->nnotes == before && !cfg->oom && def->type->validate &&
 			!def->type->validate(def->state, err, sizeof(err))) {
 		def_error(cfg, def, NULL, "%s", err);
-	}
-	if (cfg->nnotes == before && !cfg->oom) {
-		canonicalize(def);
 	}
 }
 
@@ -706,11 +826,12 @@ static bool representable(const char *key, const char *value)
 			!strchr(" \t", value[len - 1])));
 }
 
-static bool dump_def(const struct fm_def *d, FILE *out)
+static bool dump_def(struct fm_def *d, FILE *out)
 {
-	bool exact = true;
+	const char *canon = fm_def_canon(d);
+	bool exact = canon != NULL;
 
-	fprintf(out, "\n[%s]\n%s", d->name, d->canon);
+	fprintf(out, "\n[%s]\n%s", d->name, canon ? canon : "");
 	for (size_t i = 0; i < d->nsettings; i++) {
 		const struct fm_setting *s = &d->settings[i];
 		if (find_arg(d->type, s->key) && !representable(s->key, s->value)) {
@@ -723,7 +844,7 @@ static bool dump_def(const struct fm_def *d, FILE *out)
 	return exact;
 }
 
-bool fm_config_dump(const struct fm_config *cfg, FILE *out)
+bool fm_config_dump(struct fm_config *cfg, FILE *out)
 {
 	const char *plugin_dir = cfg->plugin_dir ? cfg->plugin_dir : "";
 	char buf[FM_SIGNAME_MAX];
@@ -739,7 +860,7 @@ bool fm_config_dump(const struct fm_config *cfg, FILE *out)
 	fprintf(out, "log_level = %s\n", fm_log_level_name(cfg->log_level));
 	fprintf(out, "plugin_dir = %s\n", plugin_dir);
 	for (size_t i = 0; i < cfg->ndefs; i++) {
-		if (cfg->defs[i].canon) {
+		if (cfg->defs[i].type) {
 			exact = dump_def(&cfg->defs[i], out) && exact;
 		}
 	}

@@ -123,19 +123,25 @@ extern const struct fm_action_type fm_action_exec;
 extern const struct fm_action_type fm_action_signal;
 extern const struct fm_action_type fm_action_write;
 
-/* ---- table.c: a hash table from strings to size_t ---- */
+/* ---- table.c: an index from names to positions in an array ---- */
 
-/* Zero-initialised it is empty and ready to use; fm_table_finish() frees
- * it.  Keys are copied. */
+/*
+ * The names stay in the caller's array: name_of(ctx, pos) reads one back.
+ * Zero-initialised but for name_of and ctx it is empty and ready to use;
+ * fm_table_finish() frees it (and keeps name_of and ctx).
+ */
 struct fm_table {
 	struct fm_table_slot *slots;
 	size_t cap, n;
+	const char *(*name_of)(const void *ctx, size_t pos);
+	const void *ctx;
 };
 
-/* true, and *value (if value is not NULL), when key is in the table. */
-bool fm_table_get(const struct fm_table *t, const char *key, size_t *value);
-/* Adds key or replaces its value; -ENOMEM on failure (table unchanged). */
-int fm_table_put(struct fm_table *t, const char *key, size_t value);
+/* true, and *pos (if pos is not NULL), when key is in the table. */
+bool fm_table_get(const struct fm_table *t, const char *key, size_t *pos);
+/* Records that key, equal to name_of(ctx, pos), is at pos (a key already
+ * there moves); -ENOMEM on failure (table unchanged). */
+int fm_table_put(struct fm_table *t, const char *key, size_t pos);
 void fm_table_finish(struct fm_table *t);
 
 /* ---- config.c: what the file and the command line describe ---- */
@@ -157,6 +163,8 @@ struct fm_def {
 	char *label; /* for command-line actions: "--usr1 print", else NULL */
 	const char *file; /* where the section was first opened */
 	unsigned line;
+	const char *last_file; /* where it was last opened: a second [name] */
+	unsigned last_line;    /* in that file is a duplicate */
 	struct fm_setting *settings;
 	size_t nsettings;
 
@@ -165,10 +173,11 @@ struct fm_def {
 	fm_sigmask signals;
 	bool enabled;
 	void *state;  /* type->state_size bytes, values owned */
-	char *canon;  /* canonical text, compared by reload */
+	char *canon;  /* canonical text, see fm_def_canon() */
 };
 
 struct fm_note;
+struct fm_chunk;
 
 struct fm_config {
 	/* [flagman]; each *_set says whether the file or CLI gave it */
@@ -185,6 +194,7 @@ struct fm_config {
 	struct fm_def *defs;
 	size_t ndefs;
 	struct fm_table def_index; /* name -> index in defs */
+	struct fm_chunk *chunks; /* names, keys, values, settings: freed together */
 	char **files; /* every file name read, for diagnostics */
 	size_t nfiles;
 	struct fm_note *notes; /* problems held until fm_config_finish() */
@@ -221,7 +231,14 @@ bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag);
 /* Prints the effective configuration in the file format.  false (and a
  * warning logged) if a value cannot be written so that it reads back. */
-bool fm_config_dump(const struct fm_config *cfg, FILE *out);
+bool fm_config_dump(struct fm_config *cfg, FILE *out);
+/*
+ * A resolved definition as text in one order and one spelling (type,
+ * signals, enabled, every argument with its default filled in): equal texts
+ * are equal definitions, which is how a reload tells what changed.  Made on
+ * first use and kept in def; NULL if there is no memory.
+ */
+const char *fm_def_canon(struct fm_def *def);
 /* Counts enabled actions bound to signo. */
 size_t fm_config_count(const struct fm_config *cfg, int signo);
 

@@ -66,8 +66,11 @@ bool fm_reload_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 	}
 	for (i = 0; i < cfg->ndefs; i++) {
 		struct fm_def *d = &cfg->defs[i];
-		if (!d->type || !d->enabled || !d->canon) {
+		if (!d->type || !d->enabled) {
 			continue;
+		}
+		if (!fm_def_canon(d)) {
+			goto fail;
 		}
 		if (!(list[n] = take_match(loop, d))) {
 			if (!(list[n] = fm_action_create(loop, d))) {
