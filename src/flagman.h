@@ -32,6 +32,11 @@ void fm_vlog(int level, const char *action, const char *signame,
 const char *fm_log_level_name(int level);
 /* Parses error|warning|info|debug; -1 if none of them. */
 int fm_log_level_parse(const char *name);
+/* A journal entry in journald's native protocol: MESSAGE, PRIORITY,
+ * SYSLOG_IDENTIFIER, then FLAGMAN_ACTION and FLAGMAN_SIGNAL unless NULL.
+ * Returns its length, or 0 if it does not fit in size. */
+size_t fm_journal_entry(char *buf, size_t size, int level, const char *action,
+	const char *signame, const char *msg);
 
 /* ---- diag: configuration diagnostics, all collected in one pass ---- */
 

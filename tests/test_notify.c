@@ -1,7 +1,7 @@
 /*
  * systemd integration (SPEC §7): sd_notify through a socket the test binds,
  * the watchdog, silence with --no-systemd, and the log's journal fields
- * when stderr is the journal's stream.
+ * when stderr is the journal's stream, in journald's native protocol.
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "flagman.h"
 #include "harness.h"
 
 #define LINES(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -333,6 +334,34 @@ static void test_journal_fields(void **state)
 	close(fd);
 }
 
+/*
+ * The native protocol's two forms: FIELD=value, and for a value with a
+ * newline FIELD, newline, the length as 64-bit little endian, the value.
+ * An entry that does not fit is refused whole (the line goes to stderr).
+ */
+static void test_journal_entry_framing(void **state)
+{
+	static const char want[] = "MESSAGE\n\x0a\0\0\0\0\0\0\0"
+		"two\nlines.\n" "PRIORITY=3\n" "SYSLOG_IDENTIFIER=flagman\n"
+		"FLAGMAN_ACTION=dns check\n" "FLAGMAN_SIGNAL=RTMIN+2\n";
+	char buf[256];
+	size_t len;
+
+	(void)state;
+	len = fm_journal_entry(buf, sizeof(buf), FM_LOG_ERROR, "dns check",
+		"RTMIN+2", "two\nlines.");
+	assert_int_equal(len, sizeof(want) - 1);
+	assert_memory_equal(buf, want, len);
+	len = fm_journal_entry(buf, sizeof(buf), FM_LOG_DEBUG, NULL, NULL, "=x");
+	assert_int_equal(len, 48);
+	assert_memory_equal(buf, "MESSAGE==x\nPRIORITY=7\n"
+		"SYSLOG_IDENTIFIER=flagman\n", len);
+	for (size_t size = 0; size < 48; size++) {
+		assert_int_equal(fm_journal_entry(buf, size, FM_LOG_DEBUG, NULL,
+			NULL, "=x"), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_no_systemd),
 		cmocka_unit_test(test_unread_socket_never_blocks),
 		cmocka_unit_test(test_log_plain_when_not_journal),
+		cmocka_unit_test(test_journal_entry_framing),
 		// Last: it leaves this process with a private /run.
 		cmocka_unit_test(test_journal_fields),
 	};
