@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -73,6 +74,7 @@ static void start(struct t_proc *p, const char *const *argv,
 	size_t argc = 0, envc = 0, n = 0;
 	char **args, **envp, *notify_env = NULL, journal_env[64];
 	sigset_t parent_mask;
+	pid_t parent;
 	struct stat st;
 
 	memset(p, 0, sizeof(*p));
@@ -123,12 +125,19 @@ static void start(struct t_proc *p, const char *const *argv,
 	// The child must hold mask from its first instant: signals sent as
 	// soon as fork returns would otherwise find it unprotected.
 	sigprocmask(SIG_BLOCK, mask, &parent_mask);
+	parent = getpid();
 	p->pid = fork();
 	if (p->pid != 0) {
 		sigprocmask(SIG_SETMASK, &parent_mask, NULL);
 	}
 	assert_true(p->pid >= 0);
 	if (p->pid == 0) {
+		// A test that fails (cmocka longjmps past its clean-up) or dies
+		// must not leave a daemon behind: TERM when this process ends.
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent) {
+			_exit(127);
+		}
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		dup2(out[1], STDOUT_FILENO);
 		dup2(err[1], STDERR_FILENO);
@@ -182,8 +191,9 @@ static bool stream_line(struct t_stream *s, char *line, size_t size,
 		if (s->eof || s->len == sizeof(s->buf)) {
 			return false;
 		}
+		// Past the deadline (or with none) one last look, without waiting.
 		left = deadline - now_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+		if (poll(&pfd, 1, left > 0 ? (int)left : 0) <= 0) {
 			return false;
 		}
 		n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);

@@ -86,6 +86,7 @@ static void test_exit_status(void **state)
 {
 	const char *noexec = t_write(tp_dir, "noexec", "#!/bin/sh\n");
 	struct t_proc p;
+	char rest[256];
 
 	(void)state;
 	tp_strings_keep((char *)noexec);
@@ -115,7 +116,9 @@ static void test_exit_status(void **state)
 		NULL });
 	stop(&p);
 	// Nothing more: the successful run logged nothing at warning.
-	assert_false(t_err_line(&p, (char[8]){ 0 }, 8, 0));
+	while (t_err_line(&p, rest, sizeof(rest), 0)) {
+		assert_true(from_valgrind(rest));
+	}
 }
 
 #define SHOW_ENV "sh -c 'echo \"$FLAGMAN_SIGNAL|$FLAGMAN_ACTION|" \
