@@ -26,6 +26,7 @@ struct b_opts {
 	int storms;           /* storms per program */
 	int max_sections;     /* largest configuration, in sections */
 	bool have_exec;       /* does flagman --list show exec? */
+	bool no_pin;          /* leave the CPU to the scheduler */
 	const char *print_conf; /* one print action on USR1, message "x" */
 };
 
