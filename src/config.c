@@ -94,33 +94,36 @@ static char *config_strdup(struct fm_config *cfg, const char *s)
 }
 
 /*
- * Room for one more element in an array of n that grows by doubling: its
- * capacity is implied by n (4, 8, 16, ...), so no field holds it.
+ * Room for one more element in an array of n that grows by doubling from
+ * first: its capacity is implied by n (first, 2 first, 4 first...), so no
+ * field holds it.
  */
-static bool array_full(size_t n)
+static bool array_full(size_t n, size_t first)
 {
-	return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+	return n == 0 || (n >= first && n % first == 0 &&
+		((n / first) & (n / first - 1)) == 0);
 }
 
 static void *array_room(void *array, size_t n, size_t size)
 {
-	if (!array_full(n)) {
+	if (!array_full(n, 4)) {
 		return array;
 	}
-	return reallocarray(array, n < 4 ? 4 : 2 * n, size);
+	return reallocarray(array, n ? 2 * n : 4, size);
 }
 
-// The same for a list of settings, kept in the chunks.
+// The same for a list of settings, kept in the chunks.  A section has
+// three keys or a few more: room for three first.
 static struct fm_setting *settings_room(struct fm_config *cfg,
 	struct fm_setting *list, size_t n)
 {
 	struct fm_setting *grown;
 
-	if (!array_full(n)) {
+	if (!array_full(n, 3)) {
 		return list;
 	}
 	if (n > SIZE_MAX / 2 / sizeof(*list) ||
-			!(grown = chunk_alloc(cfg, (n < 4 ? 4 : 2 * n) * sizeof(*list),
+			!(grown = chunk_alloc(cfg, (n ? 2 * n : 3) * sizeof(*list),
 				_Alignof(struct fm_setting)))) {
 		return NULL;
 	}

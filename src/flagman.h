@@ -167,18 +167,18 @@ struct fm_def {
 	char *name;
 	char *label; /* for command-line actions: "--usr1 print", else NULL */
 	const char *file; /* where the section was first opened */
-	unsigned line;
 	const char *last_file; /* where it was last opened: a second [name] */
-	unsigned last_line;    /* in that file is a duplicate */
+	unsigned line;
+	unsigned last_line;    /* in last_file is a duplicate */
 	struct fm_setting *settings;
 	size_t nsettings;
 
 	/* Resolved by fm_config_finish(): */
 	const struct fm_action_type *type;
 	fm_sigmask signals;
-	bool enabled;
 	void *state;  /* type->state_size bytes, values owned */
 	char *canon;  /* canonical text, see fm_def_canon() */
+	bool enabled;
 };
 
 struct fm_note;

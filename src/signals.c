@@ -60,8 +60,10 @@ int fm_signal_parse(const char *name)
 		long v = strtol(name, &end, 10);
 		return (*end == '\0' && v > 0 && v <= SIGRTMAX) ? (int)v : 0;
 	}
+	// The first letter rules out most names without a full comparison.
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcasecmp(name, names[i].name) == 0) {
+		if ((name[0] & ~0x20) == names[i].name[0] &&
+				strcasecmp(name, names[i].name) == 0) {
 			return names[i].signo;
 		}
 	}
