@@ -137,7 +137,7 @@ void bench_config(const struct b_opts *o)
 			.unit = "x", .kind = B_ABS_MAX, .target = 12,
 			.flagman = med[0][2] / med[0][1],
 			.baseline = med[1][2] / med[1][1],
-			.note = "linear is 10; instructions (callgrind) grow 9.97x" };
+			.note = "linear is 10; instructions (callgrind) grow 10.0x" };
 		b_row_add(&row);
 	}
 	free(bl);
