@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -48,21 +49,27 @@ static void check_stdout(void)
 	}
 }
 
-// One line, whole (lines are shorter than PIPE_BUF) or not at all.
+/*
+ * One line, whole or not at all.  A pipe takes up to PIPE_BUF bytes whole
+ * or not at all; a longer line (a message given on the command line) goes
+ * the polled way, as to anything else.
+ */
 static int put_line(struct fm_action *action, const char *line)
 {
 	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
 	struct iovec iov[2] = { { (char *)line, strlen(line) }, { "\n", 1 } };
+	bool direct;
 	ssize_t n;
 
 	if (!checked) {
 		check_stdout();
 	}
-	if (must_poll && poll(&pfd, 1, 0) == 0) {
+	direct = pipe_fd >= 0 && iov[0].iov_len < PIPE_BUF;
+	if ((must_poll || (pipe_fd >= 0 && !direct)) && poll(&pfd, 1, 0) == 0) {
 		errno = EAGAIN;
 		n = -1;
 	} else {
-		n = writev(pipe_fd >= 0 ? pipe_fd : STDOUT_FILENO, iov, 2);
+		n = writev(direct ? pipe_fd : STDOUT_FILENO, iov, 2);
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		fm_action_log(action, FM_LOG_ERROR, "stdout is full (is anyone "

@@ -418,6 +418,39 @@ static void test_stdout_stalled(void **state)
 }
 
 /*
+ * A line longer than a pipe takes at once (PIPE_BUF) still arrives whole
+ * when the pipe has room for only part of it: flagman waits for the reader
+ * then, as it did before lines went through a non-blocking descriptor.
+ * Two runs before the first read: the second long line finds 4 KiB free.
+ */
+static void test_long_line_whole(void **state)
+{
+	static char got[16384];
+	const char *message = tp_fmt("%012000d", 7);
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, LINES("flagman", "--no-config", "--usr1", "print", message,
+		"--usr1", "print", "short"), NULL, false);
+	OUT(&p, "init");
+	OUT(&p, "init");
+	assert_true(fcntl(p.out.fd, F_SETPIPE_SZ, 16384) > 0);
+	t_kill(&p, SIGUSR1);
+	assert_true(tp_signal_taken(p.pid, SIGUSR1, T_TIMEOUT));
+	t_kill(&p, SIGUSR1);
+	assert_true(tp_signal_taken(p.pid, SIGUSR1, T_TIMEOUT));
+	for (int i = 0; i < 2; i++) {
+		assert_true(t_out_line(&p, got, sizeof(got), T_TIMEOUT));
+		assert_int_equal(strlen(got), 12000);
+		assert_string_equal(got, message);
+		OUT(&p, "short");
+	}
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	t_finish(&p);
+}
+
+/*
  * Nobody reads stderr any more (a stalled journal stream, a pipe): log
  * lines that find no room are dropped, not waited for, so USR2's write and
  * TERM are still served.  Once there is room, the next line is preceded by
@@ -744,6 +777,7 @@ int main(void)
 		T(test_disk_full),
 		T(test_stdout_closed),
 		T(test_stdout_stalled),
+		T(test_long_line_whole),
 		T(test_stderr_stalled),
 		T(test_set_up_fails_at_start),
 		T(test_set_up_fails_at_reload),
