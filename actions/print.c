@@ -26,8 +26,11 @@ struct print {
  * a pipe, a descriptor of our own, opened anew through /proc with
  * O_NONBLOCK, makes a write to a full pipe fail at once: one system call
  * per line where poll-then-write took two (O_NONBLOCK on descriptor 1
- * itself would change it for every process sharing it).  A regular file
- * never makes a writer wait; anything else is polled first.
+ * itself would change it for every process sharing it).  A pipe takes up
+ * to PIPE_BUF bytes whole or not at all, so a longer line (a message from
+ * the command line) is polled for and written to descriptor 1 instead, as
+ * is everything to what is neither a pipe nor a regular file (which never
+ * makes a writer wait).
  */
 static int pipe_fd = -1;
 static bool checked, must_poll;
@@ -49,27 +52,26 @@ static void check_stdout(void)
 	}
 }
 
-/*
- * One line, whole or not at all.  A pipe takes up to PIPE_BUF bytes whole
- * or not at all; a longer line (a message given on the command line) goes
- * the polled way, as to anything else.
- */
+// One line, whole or not at all.
 static int put_line(struct fm_action *action, const char *line)
 {
 	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
 	struct iovec iov[2] = { { (char *)line, strlen(line) }, { "\n", 1 } };
-	bool direct;
-	ssize_t n;
+	size_t len = iov[0].iov_len + 1;
+	int fd = STDOUT_FILENO;
+	bool poll_first;
+	ssize_t n = -1;
 
 	if (!checked) {
 		check_stdout();
 	}
-	direct = pipe_fd >= 0 && iov[0].iov_len < PIPE_BUF;
-	if ((must_poll || (pipe_fd >= 0 && !direct)) && poll(&pfd, 1, 0) == 0) {
-		errno = EAGAIN;
-		n = -1;
-	} else {
-		n = writev(direct ? pipe_fd : STDOUT_FILENO, iov, 2);
+	poll_first = must_poll || (pipe_fd >= 0 && len > PIPE_BUF);
+	if (!poll_first && pipe_fd >= 0) {
+		fd = pipe_fd;
+	}
+	errno = EAGAIN;
+	if (!poll_first || poll(&pfd, 1, 0) == 1) {
+		n = writev(fd, iov, 2);
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		fm_action_log(action, FM_LOG_ERROR, "stdout is full (is anyone "
@@ -82,9 +84,9 @@ static int put_line(struct fm_action *action, const char *line)
 			strerror(err));
 		return -err;
 	}
-	if ((size_t)n < iov[0].iov_len + 1) {
+	if ((size_t)n < len) {
 		fm_action_log(action, FM_LOG_ERROR, "cannot write to stdout: "
-			"%zd of %zu bytes written", n, iov[0].iov_len + 1);
+			"%zd of %zu bytes written", n, len);
 		return -EIO;
 	}
 	return 0;

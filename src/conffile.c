@@ -196,7 +196,7 @@ static int handle(void *user, const char *section, const char *key,
 	const char *value)
 {
 	struct reader *r = user;
-	const struct fm_setting *earlier;
+	struct fm_setting *earlier;
 
 	(void)section; // the reader tracks it: inih's can lag behind a bad header
 	if (!r->in_section) {
@@ -210,7 +210,8 @@ static int handle(void *user, const char *section, const char *key,
 			r->def ? r->def->name : "flagman", key, earlier->line);
 		return 1;
 	}
-	if (!fm_config_set(r->cfg, r->def, key, value, r->file, r->line)) {
+	if (!fm_config_put(r->cfg, r->def, earlier, key, value, r->file,
+			r->line)) {
 		r->cfg->oom = true;
 	}
 	return 1;

@@ -257,7 +257,14 @@ struct fm_setting *fm_config_get(struct fm_config *cfg, struct fm_def *def,
 bool fm_config_set(struct fm_config *cfg, struct fm_def *def, const char *key,
 	const char *value, const char *file, unsigned line)
 {
-	struct fm_setting *s = fm_config_get(cfg, def, key);
+	return fm_config_put(cfg, def, fm_config_get(cfg, def, key), key, value,
+		file, line);
+}
+
+bool fm_config_put(struct fm_config *cfg, struct fm_def *def,
+	struct fm_setting *s, const char *key, const char *value,
+	const char *file, unsigned line)
+{
 	struct fm_setting **list = def ? &def->settings : &cfg->globals;
 	size_t *n = def ? &def->nsettings : &cfg->nglobals;
 	char *copy = config_strdup(cfg, value);
@@ -478,31 +485,31 @@ static const char *arg_text(const struct fm_def *def,
 	return a->default_value;
 }
 
-// A string being built; on failure it is freed and stays NULL.
+// A string being built; once an allocation failed, nothing more is added.
 struct text {
 	char *s;
 	size_t len, size;
+	bool failed;
 };
 
 static void text_add(struct text *t, const char *s)
 {
 	size_t n = strlen(s);
+	char *grown;
 
-	if (t->len + n + 1 > t->size && t->s) {
-		size_t size = 2 * (t->len + n + 1);
-		char *grown = realloc(t->s, size);
-		if (!grown) {
-			free(t->s);
-			*t = (struct text){ 0 };
+	if (t->failed) {
+		return;
+	}
+	if (t->len + n + 1 > t->size) {
+		if (!(grown = realloc(t->s, 2 * (t->len + n + 1)))) {
+			t->failed = true;
 			return;
 		}
 		t->s = grown;
-		t->size = size;
+		t->size = 2 * (t->len + n + 1);
 	}
-	if (t->s) {
-		memcpy(t->s + t->len, s, n + 1);
-		t->len += n;
-	}
+	memcpy(t->s + t->len, s, n + 1);
+	t->len += n;
 }
 
 /*
@@ -512,14 +519,11 @@ static void text_add(struct text *t, const char *s)
  */
 static char *canon_text(const struct fm_def *def)
 {
-	struct text t = { .s = malloc(256), .size = 256 };
+	struct text t = { 0 };
 	char buf[FM_SIGNAME_MAX];
 	size_t names = 0;
 	bool by_name;
 
-	if (t.s) {
-		t.s[0] = '\0';
-	}
 	text_add(&t, "action = ");
 	text_add(&t, def->type->name);
 	text_add(&t, "\nsignal =");
@@ -550,6 +554,10 @@ static char *canon_text(const struct fm_def *def)
 			text_add(&t, text);
 			text_add(&t, "\n");
 		}
+	}
+	if (t.failed) {
+		free(t.s);
+		return NULL;
 	}
 	return t.s;
 }

@@ -223,6 +223,11 @@ struct fm_setting *fm_config_get(struct fm_config *cfg, struct fm_def *def,
  * earlier value of the key.  false on no memory. */
 bool fm_config_set(struct fm_config *cfg, struct fm_def *def, const char *key,
 	const char *value, const char *file, unsigned line);
+/* The same for a caller that has looked key up: s is what fm_config_get()
+ * returned for it. */
+bool fm_config_put(struct fm_config *cfg, struct fm_def *def,
+	struct fm_setting *s, const char *key, const char *value,
+	const char *file, unsigned line);
 /* Holds a problem found at file:line (file interned, or NULL for the
  * command line; line 0 for the whole file) for fm_config_flush(). */
 void fm_config_error(struct fm_config *cfg, const char *file, unsigned line,
