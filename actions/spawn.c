@@ -383,19 +383,14 @@ bool fm_spawn_report(int report_fd, const char *program, const char *cwd,
 // keep writing, and the run must end.
 #define DRAIN_MAX (1024 * 1024)
 
-static void emit(struct fm_action *action, enum fm_log_level level, char *p,
+static void emit(struct fm_action *action, enum fm_log_level level,
+	const char *p,
 	size_t len)
 {
 	if (len > 0 && p[len - 1] == '\r') {
 		len--;
 	}
-	// Control characters could forge or garble log lines.
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			p[i] = '?';
-		}
-	}
+	// The log escapes control characters: none can forge or garble a line.
 	fm_action_log(action, level, "%.*s", (int)len, p);
 }
 

@@ -24,7 +24,8 @@ void fm_log_init(int level);
 void fm_std_fds_open(void);
 void fm_log_set_level(int level);
 int fm_log_level(void);
-/* action and signame may be NULL. */
+/* action and signame may be NULL.  The message and the action's name are
+ * escaped with fm_escape() on the way out. */
 void fm_log(int level, const char *action, const char *signame,
 	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void fm_vlog(int level, const char *action, const char *signame,
@@ -32,6 +33,16 @@ void fm_vlog(int level, const char *action, const char *signame,
 const char *fm_log_level_name(int level);
 /* Parses error|warning|info|debug; -1 if none of them. */
 int fm_log_level_parse(const char *name);
+/*
+ * Copies src (len bytes) to dst (size > 0 bytes, always NUL-terminated) with
+ * every control character escaped, so that text from a configuration or a
+ * child cannot move the cursor, forge a line or garble a terminal: newline
+ * and carriage return as \n and \r, the other C0 controls, DEL and the C1
+ * controls (U+0080..U+009F in UTF-8, each byte) as \xHH; tab and every
+ * other byte (backslash included) as they are.  Stops before an escape that
+ * would not fit; returns how many bytes of src it consumed.
+ */
+size_t fm_escape(char *dst, size_t size, const char *src, size_t len);
 /* A journal entry in journald's native protocol: MESSAGE, PRIORITY,
  * SYSLOG_IDENTIFIER, then FLAGMAN_ACTION and FLAGMAN_SIGNAL unless NULL.
  * Returns its length, or 0 if it does not fit in size. */
@@ -46,7 +57,7 @@ struct fm_diag {
 };
 
 /* Writes "FILE:LINE: error: MESSAGE" (or "flagman: error: MESSAGE" when
- * file is NULL) and counts it. */
+ * file is NULL), escaped with fm_escape(), and counts it. */
 void fm_diag_error(struct fm_diag *diag, const char *file, unsigned line,
 	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

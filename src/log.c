@@ -106,6 +106,46 @@ int fm_log_level_parse(const char *name)
 	return -1;
 }
 
+size_t fm_escape(char *dst, size_t size, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t in = 0, out = 0;
+
+	while (in < len) {
+		unsigned char c = (unsigned char)src[in];
+		// U+0080..U+009F, the C1 controls, as UTF-8: both bytes escaped.
+		bool c1 = c == 0xc2 && in + 1 < len &&
+			(unsigned char)src[in + 1] >= 0x80 &&
+			(unsigned char)src[in + 1] <= 0x9f;
+		size_t take = c1 ? 2 : 1;
+		char esc[8];
+		size_t n = 0;
+
+		for (size_t i = 0; i < take; i++) {
+			unsigned char b = (unsigned char)src[in + i];
+			if (b == '\n' || b == '\r') {
+				esc[n++] = '\\';
+				esc[n++] = b == '\n' ? 'n' : 'r';
+			} else if ((b < 0x20 && b != '\t') || b == 0x7f || c1) {
+				esc[n++] = '\\';
+				esc[n++] = 'x';
+				esc[n++] = hex[b >> 4];
+				esc[n++] = hex[b & 0xf];
+			} else {
+				esc[n++] = (char)b;
+			}
+		}
+		if (size - out <= n) {
+			break; // an escape is never cut
+		}
+		memcpy(dst + out, esc, n);
+		out += n;
+		in += take;
+	}
+	dst[out] = '\0';
+	return in;
+}
+
 // One FIELD=value, or FIELD, newline, 64-bit little-endian length, value
 // for a value with a newline in it; false if it does not fit.
 static bool put_field(char *buf, size_t size, size_t *at, const char *name,
@@ -157,7 +197,7 @@ static bool journal_send(int level, const char *action, const char *signame,
 {
 	static const struct sockaddr_un sa = { .sun_family = AF_UNIX,
 		.sun_path = JOURNAL_SOCKET };
-	char entry[2048];
+	char entry[4096];
 	size_t len = fm_journal_entry(entry, sizeof(entry), level, action,
 		signame, msg);
 
@@ -176,7 +216,7 @@ static bool put_line(const char *line, size_t len)
 
 static void put_stderr(int level, const char *action, const char *msg)
 {
-	char line[1400];
+	char line[3400]; // below PIPE_BUF: a line is written whole
 	int n;
 
 	if (dropped) {
@@ -211,12 +251,23 @@ static void put_stderr(int level, const char *action, const char *msg)
 void fm_vlog(int level, const char *action, const char *signame,
 	const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char text[1024], msg[3 * 1024], name[256];
+	int n;
 
 	if (level > threshold) {
 		return;
 	}
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	if (n < 0) {
+		return;
+	}
+	// Configuration text and a child's output may hold control characters.
+	fm_escape(msg, sizeof(msg), text,
+		(size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+	if (action) {
+		fm_escape(name, sizeof(name), action, strlen(action));
+		action = name;
+	}
 	// What the journal cannot take now still goes out as a line.
 	if (journal >= 0 && journal_send(level, action, signame, msg)) {
 		return;
@@ -234,21 +285,42 @@ void fm_log(int level, const char *action, const char *signame,
 	va_end(ap);
 }
 
+// Writes text escaped (see fm_escape), piece by piece.
+static void put_escaped(FILE *out, const char *text, size_t len)
+{
+	char buf[256];
+
+	while (len > 0) {
+		size_t used = fm_escape(buf, sizeof(buf), text, len);
+		fputs(buf, out);
+		text += used;
+		len -= used;
+	}
+}
+
 void fm_diag_error(struct fm_diag *diag, const char *file, unsigned line,
 	const char *fmt, ...)
 {
+	char *msg = NULL, num[16] = "";
 	va_list ap;
+	int n;
 
-	if (file && line) {
-		fprintf(diag->out, "%s:%u: error: ", file, line);
-	} else if (file) {
-		fprintf(diag->out, "%s: error: ", file);
-	} else {
-		fprintf(diag->out, FM_PROGRAM ": error: ");
-	}
 	va_start(ap, fmt);
-	vfprintf(diag->out, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (line) {
+		snprintf(num, sizeof(num), ":%u", line);
+	}
+	// The file name and the message both may come from what a user typed.
+	put_escaped(diag->out, file ? file : FM_PROGRAM,
+		strlen(file ? file : FM_PROGRAM));
+	fprintf(diag->out, "%s: error: ", file ? num : "");
+	if (n >= 0) {
+		put_escaped(diag->out, msg, (size_t)n);
+		free(msg);
+	} else {
+		fputs("out of memory", diag->out);
+	}
 	fputc('\n', diag->out);
 	diag->errors++;
 }

@@ -1,6 +1,7 @@
 /*
  * The core daemon end to end: the real binary, real signals, exact output,
- * order and exit status.  SPEC §2, §3 and §6 (print actions).
+ * order and exit status.  SPEC §2, §3 and §6 (print actions), and the
+ * escaping of control characters in diagnostics and log lines.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -576,6 +577,59 @@ static void test_closed_stdout(void **state)
 	t_finish(&p);
 }
 
+/* ---- control characters from the configuration ---- */
+
+/*
+ * An ESC, a CR and a BEL in a section name, and an ESC in a command-line
+ * word, reach the terminal escaped in the diagnostics of --check.
+ */
+static void test_diagnostic_escaped(void **state)
+{
+	char *dir = t_tmpdir(), out[256], err[1024], want[1024];
+	char *conf = t_write(dir, "esc.conf", "[a\033[31mb\rc\ad]\n"
+		"action = print\nsignal = usr1\nmessage = m\ncomand = x\n");
+	const char *const check[] = { "flagman", "--check", "-c", conf, NULL };
+	const char *const cli[] = { "flagman", "--check", "--no-config",
+		"--usr1", "pr\033int", "x", NULL };
+
+	(void)state;
+	assert_int_equal(t_run(check, out, sizeof(out), err, sizeof(err)), 2);
+	snprintf(want, sizeof(want), "%s:5: error: [a\\x1b[31mb\\rc\\x07d]: "
+		"unknown key 'comand'\n", conf);
+	assert_string_equal(err, want);
+	assert_string_equal(out, "");
+	assert_int_equal(t_run(cli, out, sizeof(out), err, sizeof(err)), 2);
+	assert_string_equal(err, "flagman: error: --usr1 pr\\x1bint: unknown "
+		"action type 'pr\\x1bint' (did you mean 'print'?)\n");
+	free(conf);
+	t_rmtree(dir);
+	free(dir);
+}
+
+// An action whose name holds control characters is logged escaped.
+static void test_action_name_escaped(void **state)
+{
+	char *dir = t_tmpdir(), line[512];
+	char *conf = t_write(dir, "esc.conf", "[a\033[2J\ab]\n"
+		"action = print_once\nsignal = usr1\nmessage = m\n");
+	const char *const argv[] = { "flagman", "-c", conf, NULL };
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, argv, NULL, false);
+	t_expect_out(&p, LINES("init"));
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, LINES("m", "cleanup"));
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 1);
+	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
+	assert_string_equal(line, "flagman: warning: [a\\x1b[2J\\x07b]: "
+		"action closed: Only print once");
+	t_finish(&p);
+	free(conf);
+	t_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +651,8 @@ int main(void)
 		cmocka_unit_test(test_on_realtime),
 		cmocka_unit_test(test_inherited_sigchld_ignored),
 		cmocka_unit_test(test_closed_stdout),
+		cmocka_unit_test(test_diagnostic_escaped),
+		cmocka_unit_test(test_action_name_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
