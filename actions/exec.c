@@ -23,6 +23,11 @@ enum output { OUT_INHERIT, OUT_LOG, OUT_NULL };
 enum on_failure { FAIL_CONTINUE, FAIL_STOP };
 enum phase { IDLE, RUNNING, TERMINATING, KILLING };
 
+// The environment of a user= that is a number without a passwd entry:
+// USER and LOGNAME are the number.
+#define NO_PASSWD_HOME "/"
+#define NO_PASSWD_SHELL "/usr/sbin/nologin"
+
 // Process groups of earlier runs that still hold processes, remembered so
 // that none outlives flagman.
 #define MAX_GROUPS 16
@@ -41,9 +46,10 @@ struct exec {
 	int output;
 	int on_failure;
 
-	/* resolved by set_up */
+	/* resolved by set_up: the child's identity and its environment */
 	bool set_ids;
-	char *user_name, *home, *shell; /* NULL without a passwd entry */
+	bool in_passwd;   /* user_name names a passwd entry (initgroups) */
+	char *user_name, *home, *shell; /* NULL when user is not set */
 	gid_t gid;
 
 	/* the run under way */
@@ -114,20 +120,27 @@ static bool group_alive(pid_t pg)
 	return r == 0;
 }
 
-// Ends what is left of process group pg among flagman's children; with
-// wait, reaps them before returning.
-static void end_group(pid_t pg, bool wait)
+// Ends what is left of process group pg among flagman's children.  With
+// a deadline (not 0), reaps them before returning, or, when the deadline
+// passes first, says so and leaves them behind: false.
+static bool end_group(struct fm_action *action, pid_t pg, uint64_t deadline)
 {
 	pid_t r;
-	int st;
 
 	if (!group_alive(pg)) {
-		return;
+		return true;
 	}
 	kill(-pg, SIGKILL);
-	while (wait && ((r = waitpid(-pg, &st, 0)) > 0 || errno == EINTR)) {
+	while (deadline && (r = fm_wait_until(-pg, NULL, deadline)) > 0) {
 		continue;
 	}
+	if (deadline && r == 0) {
+		fm_action_log(action, FM_LOG_WARNING, "process group %ld did not "
+			"end within %d ms of SIGKILL (uninterruptible sleep?); leaving "
+			"it behind", (long)pg, FM_KILL_WAIT_MS);
+		return false;
+	}
+	return true;
 }
 
 // Sends kill_signal to the group, then SIGKILL after kill_grace.
@@ -160,11 +173,13 @@ static void describe(int wstatus, char *buf, size_t size)
 		WCOREDUMP(wstatus) ? ", core dumped" : "");
 }
 
-// The child has been reaped: log how it ended and complete the run.
-static void finish(struct fm_action *action, struct exec *e, int wstatus)
+// The child has been reaped (wstatus), or left behind (NULL): log how it
+// ended and complete the run.
+static void finish(struct fm_action *action, struct exec *e,
+	const int *wstatus)
 {
 	enum fm_result result = FM_RESULT_OK;
-	char why[600], how[64];
+	char why[600], how[64] = "left behind";
 
 	fm_stream_drain(action, &e->out);
 	fm_stream_drain(action, &e->err);
@@ -178,10 +193,13 @@ static void finish(struct fm_action *action, struct exec *e, int wstatus)
 	}
 	fm_action_set_timer(action, 0);
 	if (e->timed_out || e->stopping) {
-		end_group(e->pid, false);
+		end_group(action, e->pid, 0);
 	}
-	describe(wstatus, how, sizeof(how));
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && !e->timed_out) {
+	if (wstatus) {
+		describe(*wstatus, how, sizeof(how));
+	}
+	if (wstatus && WIFEXITED(*wstatus) && WEXITSTATUS(*wstatus) == 0 &&
+			!e->timed_out) {
 		fm_action_log(action, FM_LOG_INFO, "%s", how);
 	} else if (e->stopping) {
 		fm_action_log(action, FM_LOG_INFO, "stopped: %s", how);
@@ -234,7 +252,8 @@ static bool start(struct fm_action *action, struct exec *e,
 {
 	struct fm_spawn sp = {
 		.argv = e->argv, .envp = env->vars, .cwd = e->working_directory,
-		.user = e->user_name, .uid = e->user, .gid = e->gid,
+		.user = e->in_passwd ? e->user_name : NULL, .uid = e->user,
+		.gid = e->gid,
 		.set_ids = e->set_ids, .out_fd = -1, .err_fd = -1,
 		.null_output = e->output == OUT_NULL,
 	};
@@ -286,10 +305,33 @@ static void remember_group(struct fm_action *action, struct exec *e,
 	if (e->ngroups == MAX_GROUPS) {
 		fm_action_log(action, FM_LOG_WARNING, "killing what is left of an "
 			"earlier run (process group %ld)", (long)e->groups[0]);
-		end_group(e->groups[0], false);
+		end_group(action, e->groups[0], 0);
 		memmove(e->groups, e->groups + 1, --e->ngroups * sizeof(pid_t));
 	}
 	e->groups[e->ngroups++] = pg;
+}
+
+// Kills the run's process group and reaps it within FM_KILL_WAIT_MS; what
+// does not end by then is logged and left behind (and forgotten).
+static void kill_run(struct fm_action *action, struct exec *e)
+{
+	uint64_t deadline = fm_kill_deadline();
+	pid_t r;
+	int st = 0;
+
+	kill(-e->pid, SIGKILL);
+	r = fm_wait_until(e->pid, &st, deadline);
+	if (end_group(action, e->pid, deadline) && r == e->pid) {
+		finish(action, e, &st);
+		return;
+	}
+	for (size_t i = 0; i < e->ngroups; i++) {
+		if (e->groups[i] == e->pid) {
+			e->groups[i] = e->groups[--e->ngroups];
+			break;
+		}
+	}
+	finish(action, e, r == e->pid ? &st : NULL);
 }
 
 static int exec_run(struct fm_action *action, void *state,
@@ -297,7 +339,6 @@ static int exec_run(struct fm_action *action, void *state,
 {
 	struct exec *e = state;
 	struct fm_env env;
-	int st;
 
 	if (!build_env(e, action, run, &env)) {
 		fm_action_log(action, FM_LOG_ERROR, "out of memory");
@@ -314,12 +355,8 @@ static int exec_run(struct fm_action *action, void *state,
 	if (fm_action_watch_child(action, e->pid) < 0) {
 		fm_action_log(action, FM_LOG_ERROR, "cannot watch PID %ld; "
 			"killing it", (long)e->pid);
-		kill(-e->pid, SIGKILL);
-		while (waitpid(e->pid, &st, 0) < 0 && errno == EINTR) {
-			continue;
-		}
 		e->stopping = true;
-		finish(action, e, st);
+		kill_run(action, e);
 		return failure(e);
 	}
 	fm_action_log(action, FM_LOG_DEBUG, "started '%s' as PID %ld",
@@ -336,7 +373,7 @@ static void exec_on_child(struct fm_action *action, void *state, pid_t pid,
 	struct exec *e = state;
 
 	if (pid == e->pid) {
-		finish(action, e, wstatus);
+		finish(action, e, &wstatus);
 	}
 }
 
@@ -366,7 +403,6 @@ static void exec_stop(struct fm_action *action, void *state, bool force)
 {
 	struct exec *e = state;
 	char sig[16];
-	int st = 0;
 
 	if (!e->pid) {
 		fm_action_done(action, FM_RESULT_OK);
@@ -383,12 +419,7 @@ static void exec_stop(struct fm_action *action, void *state, bool force)
 		return;
 	}
 	// flagman is about to exit: end the group and reap it right here.
-	kill(-e->pid, SIGKILL);
-	while (waitpid(e->pid, &st, 0) < 0 && errno == EINTR) {
-		continue;
-	}
-	end_group(e->pid, true);
-	finish(action, e, st);
+	kill_run(action, e);
 }
 
 static int exec_set_up(struct fm_action *action, void *state)
@@ -411,22 +442,31 @@ static int exec_set_up(struct fm_action *action, void *state)
 	if (e->user == (uid_t)-1) {
 		return 0;
 	}
-	if (!(pw = getpwuid(e->user))) {
-		if (e->group != (gid_t)-1) {
-			return 0; // a bare uid and gid: no groups, no HOME
-		}
+	pw = getpwuid(e->user);
+	if (!pw && e->group == (gid_t)-1) {
 		fm_action_log(action, FM_LOG_ERROR, "user %lu has no passwd entry; "
 			"set 'group' as well", (unsigned long)e->user);
 		return -ENOENT;
 	}
-	e->user_name = strdup(pw->pw_name);
-	e->home = strdup(pw->pw_dir);
-	e->shell = strdup(pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
+	e->in_passwd = pw != NULL;
+	if (pw) {
+		e->user_name = strdup(pw->pw_name);
+		e->home = strdup(pw->pw_dir);
+		e->shell = strdup(pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
+	} else {
+		// A bare uid and gid: no supplementary groups, and nothing of
+		// root's HOME, USER, LOGNAME and SHELL, but neutral values.
+		if (asprintf(&e->user_name, "%lu", (unsigned long)e->user) < 0) {
+			e->user_name = NULL;
+		}
+		e->home = strdup(NO_PASSWD_HOME);
+		e->shell = strdup(NO_PASSWD_SHELL);
+	}
 	if (!e->user_name || !e->home || !e->shell) {
 		fm_action_log(action, FM_LOG_ERROR, "out of memory");
 		return -ENOMEM;
 	}
-	if (e->group == (gid_t)-1) {
+	if (pw && e->group == (gid_t)-1) {
 		e->gid = pw->pw_gid;
 	}
 	return 0;
@@ -435,19 +475,26 @@ static int exec_set_up(struct fm_action *action, void *state)
 static void exec_tear_down(struct fm_action *action, void *state)
 {
 	struct exec *e = state;
+	uint64_t deadline;
 
 	if (e->pid) {
 		exec_stop(action, e, true);
 	}
-	// What earlier runs left behind in their groups must not outlive us.
+	// What earlier runs left behind in their groups must not outlive us;
+	// all of them get SIGKILL at once, and one bound for their ends.
 	for (size_t i = 0; i < e->ngroups; i++) {
-		end_group(e->groups[i], true);
+		end_group(action, e->groups[i], 0);
+	}
+	deadline = fm_kill_deadline();
+	for (size_t i = 0; i < e->ngroups; i++) {
+		end_group(action, e->groups[i], deadline);
 	}
 	e->ngroups = 0;
 	free(e->user_name);
 	free(e->home);
 	free(e->shell);
 	e->user_name = e->home = e->shell = NULL;
+	e->in_passwd = false;
 }
 
 static bool exec_validate(const void *state, char *err, size_t errlen)

@@ -16,8 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "flagman.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -375,6 +378,73 @@ bool fm_spawn_report(int report_fd, const char *program, const char *cwd,
 		snprintf(msg, size, "%s: %s", what[r.stage], strerror(r.err));
 	}
 	return true;
+}
+
+/* ---- ending children without waiting forever ---- */
+
+uint64_t fm_kill_deadline(void)
+{
+	return fm_now_ms() + FM_KILL_WAIT_MS;
+}
+
+pid_t fm_wait_until(pid_t who, int *wstatus, uint64_t deadline)
+{
+	// A short nap between looks: SIGCHLD is flagman's signalfd's to read.
+	const struct timespec nap = { 0, 5 * 1000 * 1000 };
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(who, wstatus, WNOHANG);
+		if (r != 0 && !(r < 0 && errno == EINTR)) {
+			return r;
+		}
+		if (r == 0 && fm_now_ms() >= deadline) {
+			return 0;
+		}
+		nanosleep(&nap, NULL);
+	}
+}
+
+/*
+ * As a subreaper flagman inherits the orphans of exec actions' programs,
+ * even those that left their run's process group.  None may outlive it;
+ * one that SIGKILL cannot end within FM_KILL_WAIT_MS is left behind.
+ */
+void fm_end_orphans(void)
+{
+	char path[64], buf[4096];
+	uint64_t deadline = fm_kill_deadline();
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
+		(long)getpid());
+	// Orphans may start more orphans while they are being killed.
+	for (int round = 0; round < 100; round++) {
+		FILE *f = fopen(path, "re");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		char *p = buf, *end;
+
+		if (f) {
+			fclose(f);
+		}
+		if (n == 0) {
+			return;
+		}
+		buf[n] = '\0';
+		for (long pid; (pid = strtol(p, &end, 10)) > 0; p = end) {
+			fm_log(FM_LOG_WARNING, NULL, NULL, "killing leftover process "
+				"%ld", pid);
+			kill((pid_t)pid, SIGKILL);
+		}
+		if (fm_wait_until(-1, NULL, deadline) == 0) {
+			fm_log(FM_LOG_WARNING, NULL, NULL, "leftover processes did "
+				"not end within %d ms of SIGKILL; leaving them behind",
+				FM_KILL_WAIT_MS);
+			return;
+		}
+		while (waitpid(-1, NULL, WNOHANG) > 0) {
+			continue;
+		}
+	}
 }
 
 /* ---- a child's output, line by line into the log ---- */

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "flagman/action.h"
@@ -67,6 +68,27 @@ pid_t fm_spawn(const struct fm_spawn *sp, int *report_fd);
  */
 bool fm_spawn_report(int report_fd, const char *program, const char *cwd,
 	char *msg, size_t size);
+
+/* ---- ending children without waiting forever ---- */
+
+/*
+ * A process in uninterruptible sleep (a hung NFS server, a frozen cgroup)
+ * cannot die, even of SIGKILL, until it wakes, and flagman must not hang
+ * with it: after SIGKILL, flagman waits this long for processes to end,
+ * then logs them and leaves them behind.
+ */
+#define FM_KILL_WAIT_MS 500
+
+/* The time (CLOCK_MONOTONIC ms) FM_KILL_WAIT_MS from now. */
+uint64_t fm_kill_deadline(void);
+
+/*
+ * waitpid(who, wstatus, WNOHANG) until it reports a child, or until the
+ * time deadline (see fm_kill_deadline) has passed.  Returns the child's
+ * pid, 0 when the deadline passed first, or -1 with errno (ECHILD: no such
+ * child is left).
+ */
+pid_t fm_wait_until(pid_t who, int *wstatus, uint64_t deadline);
 
 /* ---- a child's stdout or stderr, read line by line into the log ---- */
 

@@ -339,6 +339,12 @@ void fm_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Watchdog interval in ms (half of WATCHDOG_USEC), 0 when disabled. */
 uint64_t fm_notify_watchdog_ms(void);
 
+/* ---- actions/spawn.c: what exec actions leave behind ---- */
+
+/* Kills the orphans that came to flagman, the subreaper, and reaps them;
+ * one that does not end within a bound after SIGKILL is left behind. */
+void fm_end_orphans(void);
+
 /* ---- time ---- */
 uint64_t fm_now_ms(void);
 

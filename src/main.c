@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "flagman.h"
@@ -80,35 +79,6 @@ static void list_types(struct context *ctx)
 	}
 }
 
-// As a subreaper we inherit the orphans of exec actions' programs, even
-// those that left their run's process group.  None may outlive us.
-static void end_orphans(void)
-{
-	char path[64], buf[4096];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
-		(long)getpid());
-	for (int round = 0; round < 100; round++) {
-		FILE *f = fopen(path, "re");
-		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		char *p = buf, *end;
-
-		if (f) {
-			fclose(f);
-		}
-		if (n == 0) {
-			return;
-		}
-		buf[n] = '\0';
-		for (long pid; (pid = strtol(p, &end, 10)) > 0; p = end) {
-			fm_log(FM_LOG_WARNING, NULL, NULL, "killing leftover process "
-				"%ld", pid);
-			kill((pid_t)pid, SIGKILL);
-			waitpid((pid_t)pid, NULL, 0);
-		}
-	}
-}
-
 static int serve(struct fm_config *cfg, struct context *ctx, const sigset_t *set)
 {
 	struct fm_loop *loop;
@@ -129,7 +99,7 @@ static int serve(struct fm_config *cfg, struct context *ctx, const sigset_t *set
 	}
 	status = fm_loop_run(loop);
 	fm_loop_destroy(loop);
-	end_orphans();
+	fm_end_orphans();
 	close(sfd);
 	return status;
 }
