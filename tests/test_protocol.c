@@ -255,7 +255,7 @@ static bool private_run(void)
 		}
 		close(fd);
 	}
-	return mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+	return mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0 &&
 		mount("flagman-test", "/run", "tmpfs", 0, "mode=0755") == 0 &&
 		mkdir("/run/systemd", 0755) == 0 &&
 		mkdir("/run/systemd/journal", 0755) == 0;

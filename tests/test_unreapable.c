@@ -52,7 +52,7 @@ static bool put(const char *file, const char *text)
 static bool freezer_set_up(void)
 {
 	if (unshare(CLONE_NEWNS) < 0 ||
-			mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+			mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 			!mkdtemp(hierarchy)) {
 		printf("no private mount namespace: %s\n", strerror(errno));
 		return false;
