@@ -1,11 +1,9 @@
 /*
  * systemd integration (SPEC §7): sd_notify through a socket the test binds,
- * the watchdog, silence with --no-systemd, and the log's journal fields
- * when stderr is the journal's stream, in journald's native protocol.
+ * the watchdog, silence with --no-systemd, and the framing of journal
+ * entries.  The daemon's entries on a journal socket are checked against
+ * libsystemd's in test_protocol.c (which needs a private /run).
  */
-#include <errno.h>
-#include <poll.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,10 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -249,91 +243,6 @@ static void test_log_plain_when_not_journal(void **state)
 	t_finish(&p);
 }
 
-#define JOURNAL_DIR "/run/systemd/journal"
-#define JOURNAL_SOCKET JOURNAL_DIR "/socket"
-
-/*
- * Gives this test process a private /run, so that it can play journald at
- * the journal's fixed socket path without touching the machine's.  false
- * when that is not allowed here (not root, no mount namespaces).
- */
-static bool private_run(void)
-{
-	if (unshare(CLONE_NEWNS) < 0 ||
-			mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
-			mount("flagman-test", "/run", "tmpfs", 0, "mode=0755") < 0) {
-		print_message("no private /run (%s): skipped\n", strerror(errno));
-		return false;
-	}
-	assert_int_equal(mkdir("/run/systemd", 0755), 0);
-	assert_int_equal(mkdir(JOURNAL_DIR, 0755), 0);
-	return true;
-}
-
-static int bind_journal(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", JOURNAL_SOCKET);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-static void expect_entry(int fd, const char *want)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char msg[2048];
-	ssize_t n;
-
-	if (poll(&pfd, 1, T_TIMEOUT) != 1) {
-		fail_msg("no journal entry; expected '%s'", want);
-	}
-	n = recv(fd, msg, sizeof(msg) - 1, 0);
-	assert_true(n > 0);
-	msg[n] = '\0';
-	assert_string_equal(msg, want);
-}
-
-/*
- * stderr is the journal's stream: entries go to the journal with their
- * priority and the FLAGMAN_ACTION and FLAGMAN_SIGNAL fields, none to
- * stderr.
- */
-static void test_journal_fields(void **state)
-{
-	static const char *const argv[] = { "flagman", "-v", "--no-config",
-		"--usr2", "print_once", "x", NULL };
-	struct t_proc p;
-	char line[512], want[128];
-	int fd;
-
-	(void)state;
-	if (!private_run()) {
-		skip();
-	}
-	fd = bind_journal();
-	t_start_journal(&p, argv, NULL);
-	t_expect_out(&p, LINES("init"));
-	snprintf(want, sizeof(want), "MESSAGE=PID: %d\nPRIORITY=6\n"
-		"SYSLOG_IDENTIFIER=flagman\n", (int)p.pid);
-	expect_entry(fd, want);
-	expect_entry(fd, "MESSAGE=ready: 1 action\nPRIORITY=6\n"
-		"SYSLOG_IDENTIFIER=flagman\n");
-	t_kill(&p, SIGUSR2);
-	t_expect_out(&p, LINES("x", "cleanup"));
-	expect_entry(fd, "MESSAGE=action closed: Only print once\nPRIORITY=4\n"
-		"SYSLOG_IDENTIFIER=flagman\nFLAGMAN_ACTION=cli-1\n"
-		"FLAGMAN_SIGNAL=USR2\n");
-	expect_entry(fd, "MESSAGE=every action has closed; exiting\n"
-		"PRIORITY=4\nSYSLOG_IDENTIFIER=flagman\n");
-	assert_int_equal(t_wait(&p, T_TIMEOUT), 1);
-	assert_false(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
-	t_finish(&p);
-	close(fd);
-}
-
 /*
  * The native protocol's two forms: FIELD=value, and for a value with a
  * newline FIELD, newline, the length as 64-bit little endian, the value.
@@ -373,8 +282,6 @@ int main(void)
 		cmocka_unit_test(test_unread_socket_never_blocks),
 		cmocka_unit_test(test_log_plain_when_not_journal),
 		cmocka_unit_test(test_journal_entry_framing),
-		// Last: it leaves this process with a private /run.
-		cmocka_unit_test(test_journal_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

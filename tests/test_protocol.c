@@ -10,11 +10,11 @@
  *   journal  flagman's journal entries, in journald's native protocol,
  *            equal what sd_journal_sendv(3) sends for the same fields,
  *            including a value with a newline (the binary, length-prefixed
- *            form).  sd_journal_sendv always sends to
- *            /run/systemd/journal/socket, so both sides run in a child with
- *            a private /run (a mount namespace: as root, or as any user in a
- *            user namespace where the kernel allows one); where there is
- *            none, this part exits 77 and meson reports it skipped.
+ *            form), and so are the real daemon's.  sd_journal_sendv always
+ *            sends to /run/systemd/journal/socket, so this part gives itself
+ *            a private /run first (a mount namespace: as root, or as any
+ *            user in a user namespace where the kernel allows one); where
+ *            there is none, it exits 77 and meson reports it skipped.
  *
  * Run as "test_protocol notify" or "test_protocol journal".
  */
@@ -35,7 +35,6 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -225,35 +224,31 @@ static void test_notify_abstract(void **state)
  * Gives the calling process a private /run: a mount namespace, as root or
  * inside a new user namespace.  false when the kernel allows neither.
  */
+static bool write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && write(fd, text, strlen(text)) ==
+		(ssize_t)strlen(text);
+
+	if (fd >= 0) {
+		close(fd);
+	}
+	return ok;
+}
+
 static bool private_run(void)
 {
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	char map[64];
-	int fd;
+	char uid_map[32], gid_map[32];
 
-	if (unshare(CLONE_NEWNS) < 0) {
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-			return false;
-		}
-		// Map ourselves to root of the new namespace, to mount there.
-		fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, "deny", 4) != 4) {
-			return false;
-		}
-		close(fd);
-		snprintf(map, sizeof(map), "0 %lu 1", (unsigned long)uid);
-		fd = open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, map, strlen(map)) != (ssize_t)strlen(map)) {
-			return false;
-		}
-		close(fd);
-		snprintf(map, sizeof(map), "0 %lu 1", (unsigned long)gid);
-		fd = open("/proc/self/gid_map", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, map, strlen(map)) != (ssize_t)strlen(map)) {
-			return false;
-		}
-		close(fd);
+	// Ourselves as root of a new user namespace, to mount there.
+	snprintf(uid_map, sizeof(uid_map), "0 %lu 1", (unsigned long)geteuid());
+	snprintf(gid_map, sizeof(gid_map), "0 %lu 1", (unsigned long)getegid());
+	if (unshare(CLONE_NEWNS) < 0 &&
+			(unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ||
+			!write_file("/proc/self/setgroups", "deny") ||
+			!write_file("/proc/self/uid_map", uid_map) ||
+			!write_file("/proc/self/gid_map", gid_map))) {
+		return false;
 	}
 	return mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0 &&
 		mount("flagman-test", "/run", "tmpfs", 0, "mode=0755") == 0 &&
@@ -267,200 +262,138 @@ struct entry {
 	const char *action, *signame, *msg;
 };
 
-static const struct entry entries[] = {
-	{ FM_LOG_WARNING, "dnscheck", "USR1", "exited with status 3" },
-	{ FM_LOG_ERROR, NULL, NULL, "reload failed: 2 errors" },
-	{ FM_LOG_INFO, "cli-1", "RTMIN+2", "=starts with =, ends with =" },
-	// The binary form: FIELD, newline, 64-bit little-endian length.
-	{ FM_LOG_DEBUG, "two\nlines", "HUP", "first line\nsecond line\n" },
-	{ FM_LOG_ERROR, NULL, NULL, "" },
-};
-#define NENTRIES (sizeof(entries) / sizeof(entries[0]))
-
 // sd_journal_sendv with the fields flagman sends for e, in its order.
-static int libsystemd_send(const struct entry *e)
+static void libsystemd_send(const struct entry *e)
 {
 	char *f[5];
 	struct iovec iov[5];
-	int n = 0, r;
+	int n = 0;
 
-	if (asprintf(&f[n++], "MESSAGE=%s", e->msg) < 0 ||
-			asprintf(&f[n++], "PRIORITY=%d", e->level) < 0 ||
-			asprintf(&f[n++], "SYSLOG_IDENTIFIER=%s", FM_PROGRAM) < 0 ||
-			(e->action && asprintf(&f[n++], "FLAGMAN_ACTION=%s",
-				e->action) < 0) ||
-			(e->signame && asprintf(&f[n++], "FLAGMAN_SIGNAL=%s",
-				e->signame) < 0)) {
-		return -ENOMEM;
+	assert_true(asprintf(&f[n++], "MESSAGE=%s", e->msg) > 0);
+	assert_true(asprintf(&f[n++], "PRIORITY=%d", e->level) > 0);
+	assert_true(asprintf(&f[n++], "SYSLOG_IDENTIFIER=%s", FM_PROGRAM) > 0);
+	if (e->action) {
+		assert_true(asprintf(&f[n++], "FLAGMAN_ACTION=%s", e->action) > 0);
+	}
+	if (e->signame) {
+		assert_true(asprintf(&f[n++], "FLAGMAN_SIGNAL=%s", e->signame) > 0);
 	}
 	for (int i = 0; i < n; i++) {
 		iov[i] = (struct iovec){ f[i], strlen(f[i]) };
 	}
-	r = sd_journal_sendv(iov, n);
+	assert_int_equal(sd_journal_sendv(iov, n), 0);
 	for (int i = 0; i < n; i++) {
 		free(f[i]);
 	}
-	return r;
 }
 
-// Writes a datagram to the pipe as its length, then its bytes.
-static void put(int out, const void *data, uint32_t len)
-{
-	if (write(out, &len, sizeof(len)) != sizeof(len) ||
-			write(out, data, len) != (ssize_t)len) {
-		_exit(3);
-	}
-}
+static int journal_fd = -1; /* the test's journal socket */
 
-// Receives the next datagram on fd and writes it to the pipe.
-static void pass_on(int fd, int out)
+// Asserts that got is exactly what sd_journal_sendv() sends for e.
+static void expect_entry(const struct datagram *got, const struct entry *e)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char buf[4096];
-	ssize_t n;
+	struct datagram want;
 
-	if (poll(&pfd, 1, T_TIMEOUT) != 1 || (n = recv(fd, buf, sizeof(buf),
-			0)) < 0) {
-		_exit(4);
-	}
-	put(out, buf, (uint32_t)n);
+	libsystemd_send(e);
+	receive(journal_fd, &want);
+	assert_int_equal(got->len, want.len);
+	assert_memory_equal(got->data, want.data, want.len);
 }
 
 /*
- * In a child with a private /run, playing journald: for each entry,
- * libsystemd's datagram, then flagman's (fm_journal_entry); then, through
- * flagman's real log with stderr taken for the journal's stream, one
- * fm_log() line with control characters and libsystemd's datagram for the
- * escaped text.  Exits 77 when there is no private /run to be had.
+ * Each entry as fm_journal_entry() writes it is what sd_journal_sendv()
+ * sends.  sd_journal_sendv adds SYSLOG_IDENTIFIER only when it is not
+ * given; flagman always gives it, so nothing differs, not even the order
+ * of the fields.
  */
-static _Noreturn void journal_child(int out)
+static void test_journal_entries(void **state)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX,
-		.sun_path = JOURNAL_SOCKET };
-	struct entry escaped = { FM_LOG_WARNING, "a\\x1bb", "USR2",
-		"bell\\x07 and\\rreturn" };
-	char buf[4096], stream[64];
-	struct stat st;
-	int fd;
+	static const struct entry entries[] = {
+		{ FM_LOG_WARNING, "dnscheck", "USR1", "exited with status 3" },
+		{ FM_LOG_ERROR, NULL, NULL, "reload failed: 2 errors" },
+		{ FM_LOG_INFO, "cli-1", "RTMIN+2", "=starts with =, ends with =" },
+		// The binary form: FIELD, newline, 64-bit little-endian length.
+		{ FM_LOG_DEBUG, "two\nlines", "HUP", "first line\nsecond line\n" },
+		{ FM_LOG_ERROR, NULL, NULL, "" },
+	};
+	struct datagram got;
 
-	if (!private_run()) {
-		_exit(77);
-	}
-	put(out, "", 0); // there is a private /run: the test can begin
-	fd = bind_socket(&sa, sizeof(sa));
-	for (size_t i = 0; i < NENTRIES; i++) {
+	(void)state;
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
 		const struct entry *e = &entries[i];
-		size_t len;
 
-		if (libsystemd_send(e) < 0) {
-			_exit(5);
-		}
-		pass_on(fd, out);
-		len = fm_journal_entry(buf, sizeof(buf), e->level, e->action,
-			e->signame, e->msg);
-		put(out, buf, (uint32_t)len);
+		got.len = fm_journal_entry(got.data, sizeof(got.data), e->level,
+			e->action, e->signame, e->msg);
+		expect_entry(&got, e);
 	}
-	if (fstat(STDERR_FILENO, &st) < 0) {
-		_exit(6);
-	}
+	// The binary form is really what both sent.
+	got.len = fm_journal_entry(got.data, sizeof(got.data), FM_LOG_DEBUG,
+		NULL, NULL, "first line\nsecond line\n");
+	assert_memory_equal(got.data, "MESSAGE\n\x17\0\0\0\0\0\0\0"
+		"first line\n", 27);
+}
+
+/*
+ * flagman's log, in this process, with stderr taken for the journal's
+ * stream: the entry on the socket is sd_journal_sendv()'s for the same
+ * fields, the control characters of the message and of the action's name
+ * escaped.
+ */
+static void test_journal_log(void **state)
+{
+	static const struct entry escaped = { FM_LOG_WARNING, "a\\x1bb", "USR2",
+		"bell\\x07 and\\rreturn" };
+	struct datagram got;
+	char stream[64];
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
 	snprintf(stream, sizeof(stream), "%llu:%llu",
 		(unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
 	setenv("JOURNAL_STREAM", stream, 1);
 	fm_log_init(FM_LOG_DEBUG);
-	if (libsystemd_send(&escaped) < 0) {
-		_exit(5);
-	}
-	pass_on(fd, out);
 	fm_log(FM_LOG_WARNING, "a\033b", "USR2", "bell\a and\rreturn");
-	pass_on(fd, out);
-	_exit(0);
-}
-
-// The next length-prefixed datagram from the child's pipe.
-static void take(int in, struct datagram *d)
-{
-	uint32_t len;
-
-	assert_int_equal(read(in, &len, sizeof(len)), sizeof(len));
-	assert_true(len <= sizeof(d->data));
-	d->len = 0;
-	while (d->len < len) {
-		ssize_t n = read(in, d->data + d->len, len - d->len);
-		assert_true(n > 0);
-		d->len += (size_t)n;
-	}
-}
-
-static pid_t child;
-static int from_child = -1;
-
-/*
- * Starts the child: 0 when it has a private /run, 77 when there is none
- * to be had (the program is then skipped), 1 when it failed otherwise.
- */
-static int journal_start(void)
-{
-	int p[2], st;
-	uint32_t len;
-
-	if (pipe2(p, O_CLOEXEC) < 0 || (child = fork()) < 0) {
-		perror("test_protocol");
-		return 1;
-	}
-	if (child == 0) {
-		close(p[0]);
-		journal_child(p[1]);
-	}
-	close(p[1]);
-	from_child = p[0];
-	// The child says it is ready with an empty datagram, or exits.
-	if (read(from_child, &len, sizeof(len)) == sizeof(len) && len == 0) {
-		return 0;
-	}
-	waitpid(child, &st, 0);
-	child = 0;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 77 ? 77 : 1;
+	receive(journal_fd, &got);
+	expect_entry(&got, &escaped);
 }
 
 /*
- * Each entry: libsystemd's datagram and flagman's, equal byte for byte.
- * sd_journal_sendv adds SYSLOG_IDENTIFIER only when it is not given; flagman
- * always gives it, so nothing differs, not even the order of the fields.
+ * The real daemon with stderr as the journal's stream: its entries, with
+ * their priority and the FLAGMAN_ACTION and FLAGMAN_SIGNAL fields, are
+ * sd_journal_sendv()'s, and nothing goes to stderr.
  */
-static void test_journal_entries(void **state)
+static void test_journal_daemon(void **state)
 {
-	struct datagram want, got;
+	static const char *const argv[] = { "flagman", "-v", "--no-config",
+		"--usr2", "print_once", "x", NULL };
+	struct entry want[] = {
+		{ FM_LOG_INFO, NULL, NULL, NULL },
+		{ FM_LOG_INFO, NULL, NULL, "ready: 1 action" },
+		{ FM_LOG_WARNING, "cli-1", "USR2", "action closed: Only print once" },
+		{ FM_LOG_WARNING, NULL, NULL, "every action has closed; exiting" },
+	};
+	struct datagram got[4];
+	struct t_proc p;
+	char line[512], pid[32];
 
 	(void)state;
-	for (size_t i = 0; i < NENTRIES; i++) {
-		take(from_child, &want);
-		take(from_child, &got);
-		assert_int_equal(got.len, want.len);
-		assert_memory_equal(got.data, want.data, want.len);
-		if (strchr(entries[i].msg, '\n')) {
-			// The binary form is really what both sent.
-			assert_memory_equal(want.data, "MESSAGE\n\x17\0\0\0\0\0\0\0"
-				"first line\n", 27);
-		}
+	t_start_journal(&p, argv, NULL);
+	snprintf(pid, sizeof(pid), "PID: %d", (int)p.pid);
+	want[0].msg = pid;
+	t_expect_out(&p, (const char *const[]){ "init", NULL });
+	t_kill(&p, SIGUSR2);
+	t_expect_out(&p, (const char *const[]){ "x", "cleanup", NULL });
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 1);
+	assert_false(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
+	t_finish(&p);
+	// All of the daemon's first: libsystemd's go to the same socket.
+	for (size_t i = 0; i < 4; i++) {
+		receive(journal_fd, &got[i]);
 	}
-}
-
-// flagman's log on the journal socket: its control characters escaped,
-// the rest exactly sd_journal_sendv's datagram.
-static void test_journal_log(void **state)
-{
-	struct datagram want, got;
-	int st;
-
-	(void)state;
-	take(from_child, &want);
-	take(from_child, &got);
-	assert_int_equal(got.len, want.len);
-	assert_memory_equal(got.data, want.data, want.len);
-	assert_int_equal(waitpid(child, &st, 0), child);
-	child = 0;
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	for (size_t i = 0; i < 4; i++) {
+		expect_entry(&got[i], &want[i]);
+	}
 }
 
 int main(int argc, char **argv)
@@ -472,8 +405,10 @@ int main(int argc, char **argv)
 	const struct CMUnitTest journal[] = {
 		cmocka_unit_test(test_journal_entries),
 		cmocka_unit_test(test_journal_log),
+		cmocka_unit_test(test_journal_daemon),
 	};
-	int r;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX,
+		.sun_path = JOURNAL_SOCKET };
 
 	if (argc == 2 && strcmp(argv[1], "notify") == 0) {
 		return cmocka_run_group_tests(notify, NULL, NULL);
@@ -482,17 +417,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test_protocol notify|journal\n");
 		return 2;
 	}
-	if ((r = journal_start()) != 0) {
-		if (r == 77) {
-			printf("no private /run (neither a mount nor a user "
-				"namespace): skipped\n");
-		}
-		return r;
+	if (!private_run()) {
+		printf("no private /run (neither a mount nor a user namespace: "
+			"%s): skipped\n", strerror(errno));
+		return 77;
 	}
-	r = cmocka_run_group_tests(journal, NULL, NULL);
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
+	journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (journal_fd < 0 || bind(journal_fd, (struct sockaddr *)&sa,
+			sizeof(sa)) < 0) {
+		perror("test_protocol: " JOURNAL_SOCKET);
+		return 1;
 	}
-	return r;
+	return cmocka_run_group_tests(journal, NULL, NULL);
 }
