@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -127,6 +128,7 @@ static void test_exit_status(void **state)
 
 static void test_environment(void **state)
 {
+	siginfo_t forged;
 	struct t_proc p;
 
 	(void)state;
@@ -142,6 +144,19 @@ static void test_environment(void **state)
 	t_expect_out(&p, (const char *const[]){
 		tp_fmt("RTMIN+2|cli-2|%d|%u|1|42|none|kept", (int)getpid(),
 			(unsigned)getuid()), NULL });
+	// The sender of a queued signal writes the PID and UID it claims, and
+	// flagman can only pass on what the kernel hands it (see
+	// flagman-actions(7)): here PID 1 and root, from whoever we are.
+	memset(&forged, 0, sizeof(forged));
+	forged.si_signo = SIGRTMIN + 2;
+	forged.si_code = SI_QUEUE;
+	forged.si_pid = 1;
+	forged.si_uid = 0;
+	forged.si_value.sival_int = 7;
+	assert_int_equal(syscall(SYS_rt_sigqueueinfo, p.pid, SIGRTMIN + 2,
+		&forged), 0);
+	t_expect_out(&p, (const char *const[]){
+		"RTMIN+2|cli-2|1|0|1|7|none|kept", NULL });
 	stop(&p);
 }
 
