@@ -1,5 +1,6 @@
 /*
- * Shutdown never waits forever for a child that SIGKILL cannot end.  A
+ * Neither shutdown nor a reload waits forever for a process that SIGKILL
+ * cannot end.  A
  * process in a frozen cgroup-v1 freezer group sleeps uninterruptibly, as
  * one stuck in a hung NFS call does: a SIGKILL stays pending until the
  * group thaws.  The test mounts the freezer hierarchy in a private mount
@@ -197,10 +198,55 @@ static void test_frozen_child_left_behind(void **state)
 	assert_true(reaped(child, T_TIMEOUT));
 }
 
+/*
+ * A reload that removes an action whose earlier run left a process in its
+ * group, frozen: the tear-down sends SIGKILL, waits 500 ms, leaves the
+ * process behind, and flagman serves on with the new configuration.
+ */
+static void test_reload_leaves_frozen_straggler(void **state)
+{
+	const char *f = tp_fmt("%s/pid", tp_dir);
+	const char *conf = t_write(tp_dir, "r.conf", tp_fmt("[left]\n"
+		"action = exec\nsignal = usr1\n"
+		"command = sh -c 'sleep 60 & echo $! > %s'\n\n"
+		"[done]\naction = print\nsignal = usr1\nmessage = done\n", f));
+	const char *const argv[] = { "flagman", "-v", "-c", conf, NULL };
+	struct t_proc p;
+	long long t0;
+	pid_t straggler;
+
+	(void)state;
+	tp_strings_keep((char *)conf);
+	t_start(&p, argv, NULL, true);
+	assert_true(t_notify_until(&p, "READY=1", T_TIMEOUT));
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, (const char *const[]){ "init", "done", NULL });
+	straggler = tp_pid_file(f);
+	freeze(straggler);
+	tp_strings_keep(t_write(tp_dir, "r.conf", "[done]\naction = print\n"
+		"signal = usr1\nmessage = done\n"));
+	t0 = tp_clock_ms();
+	t_kill(&p, SIGHUP);
+	assert_true(t_err_until(&p, tp_fmt("flagman: warning: [left]: process "
+		"group %ld did not end within 500 ms of SIGKILL (uninterruptible "
+		"sleep?); leaving it behind", (long)getpgid(straggler)),
+		T_TIMEOUT));
+	assert_true(t_err_until(&p, "flagman: info: configuration reloaded",
+		T_TIMEOUT));
+	assert_in_range(tp_clock_ms() - t0, 500, 1500 + tp_slack_ms());
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, (const char *const[]){ "done", NULL });
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	t_finish(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_frozen_child_left_behind,
+			tp_dir_set_up, thaw_all),
+		cmocka_unit_test_setup_teardown(test_reload_leaves_frozen_straggler,
 			tp_dir_set_up, thaw_all),
 	};
 	int r;
