@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "flagman.h"
 #include "harness.h"
 #include "procinfo.h"
 
@@ -358,6 +359,32 @@ static size_t action_lines(struct t_proc *p, const char *action,
 	return 0;
 }
 
+/*
+ * The one escaping function of logs and diagnostics (output = log uses
+ * it): C0 controls, DEL and UTF-8 C1 controls escaped, tab, backslash and
+ * other UTF-8 kept; a full buffer never cuts an escape.
+ */
+static void test_escape(void **state)
+{
+	static const char text[] = "a\tb\\c\nd\re\033[1m\x7f\xc2\x9b"
+		"\xc3\xa9\x01";
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(fm_escape(buf, sizeof(buf), text, sizeof(text) - 1),
+		sizeof(text) - 1);
+	assert_string_equal(buf, "a\tb\\c\\nd\\re\\x1b[1m\\x7f\\xc2\\x9b"
+		"\xc3\xa9\\x01");
+	// Seven bytes hold "a\tb\\c" and a NUL, not "\\n" as well.
+	assert_int_equal(fm_escape(buf, 7, text, sizeof(text) - 1), 5);
+	assert_string_equal(buf, "a\tb\\c");
+	// Both bytes of a C1 control, or neither.
+	assert_int_equal(fm_escape(buf, 5, "\xc2\x9b", 2), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(fm_escape(buf, 9, "\xc2\x9b", 2), 2);
+	assert_string_equal(buf, "\\xc2\\x9b");
+}
+
 static void test_output_log(void **state)
 {
 	const char *conf = t_write(tp_dir, "o.conf", "[talk]\naction = exec\n"
@@ -601,6 +628,7 @@ int main(void)
 		T(test_descriptors),
 		T(test_timeout),
 		T(test_on_failure),
+		T(test_escape),
 		T(test_output_log),
 		T(test_user),
 		T(test_user_needs_root),
