@@ -5,8 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -428,69 +426,6 @@ static void test_output_log(void **state)
 	stop(&p);
 }
 
-static void test_user(void **state)
-{
-	const char *conf;
-	struct passwd *pw;
-	gid_t groups[64];
-	int ngroups = 64;
-	char *want;
-	struct t_proc p;
-
-	(void)state;
-	pw = getuid() == 0 ? getpwnam("nobody") : NULL;
-	if (!pw) {
-		skip(); // only root can become nobody
-		return;
-	}
-	assert_true(getgrouplist("nobody", pw->pw_gid, groups, &ngroups) > 0);
-	want = tp_fmt("%u:%u:", (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
-	for (int i = 0; i < ngroups; i++) {
-		want = tp_fmt("%s%s%u", want, i ? " " : "", (unsigned)groups[i]);
-	}
-	want = tp_fmt("%s:%s:nobody:nobody:%s:%s", want, pw->pw_dir,
-		pw->pw_shell, tp_dir);
-	assert_int_equal(chmod(tp_dir, 0755), 0); // nobody works in there
-	conf = t_write(tp_dir, "u.conf", tp_fmt("[who]\naction = exec\n"
-		"signal = usr1\nuser = nobody\nworking_directory = %s\n"
-		"command = sh -c 'echo \"$(id -u):$(id -g):$(id -G):$HOME:$USER:"
-		"$LOGNAME:$SHELL:$(pwd)\"'\n\n"
-		"[where]\naction = exec\nsignal = usr2\n"
-		"working_directory = /nonexistent\ncommand = pwd\n", tp_dir));
-	tp_strings_keep((char *)conf);
-	start(&p, (const char *const[]){ "flagman", "-c", conf, NULL });
-	t_kill(&p, SIGUSR1);
-	t_expect_out(&p, (const char *const[]){ want, NULL });
-	t_kill(&p, SIGUSR2);
-	expect_err(&p, (const char *const[]){
-		"flagman: error: [where]: cannot change to directory "
-			"'/nonexistent': No such file or directory",
-		"flagman: warning: [where]: exited with status 126", NULL });
-	stop(&p);
-}
-
-// Not root: user= is refused at set-up, with the reason.
-static void test_user_needs_root(void **state)
-{
-	const char *conf;
-	char err[1024];
-
-	(void)state;
-	if (getuid() != 0) {
-		skip(); // only root can become nobody to try it
-		return;
-	}
-	assert_int_equal(chmod(tp_dir, 0755), 0);
-	conf = t_write(tp_dir, "r.conf", "[who]\naction = exec\n"
-		"signal = usr1\nuser = root\ncommand = id\n");
-	tp_strings_keep((char *)conf);
-	assert_int_equal(tp_run_as(65534, 65534, (const char *const[]){
-		"flagman", "-c", conf, "--no-systemd", NULL }, err, sizeof(err)), 2);
-	assert_string_equal(err, "flagman: error: [who]: 'user' and 'group' "
-		"need flagman to run as root (it runs as uid 65534)\n"
-		"flagman: error: [who]: set-up failed\n");
-}
-
 // SIGTERM while a stubborn child runs: flagman gives it stop_timeout, then
 // kills the whole group, reaps it and exits.
 static void test_stop_while_running(void **state)
@@ -630,8 +565,6 @@ int main(void)
 		T(test_on_failure),
 		T(test_escape),
 		T(test_output_log),
-		T(test_user),
-		T(test_user_needs_root),
 		T(test_stop_while_running),
 		T(test_stragglers),
 		T(test_escaped_session),

@@ -1,7 +1,8 @@
 /*
  * exec cases that only root can try, in a program of their own so that a
  * run as another user reports them as skipped (exit status 77), never as
- * passed: the environment of a numeric user= without a passwd entry.
+ * passed: user= with a passwd entry, and a numeric one without, and user=
+ * refused to a flagman that is not root.
  */
 #include <grp.h>
 #include <pwd.h>
@@ -11,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -27,6 +30,80 @@ static unsigned free_id(void)
 	}
 	fail_msg("no free id between 4242 and 5241");
 	return 0;
+}
+
+// The next stderr line that is not valgrind's: a child that changes its
+// uid before its exec makes valgrind complain about files it cannot remove.
+static void expect_err(struct t_proc *p, const char *want)
+{
+	char line[1024];
+
+	do {
+		if (!t_err_line(p, line, sizeof(line), T_TIMEOUT)) {
+			fail_msg("expected stderr line '%s', got nothing", want);
+		}
+	} while (strncmp(line, "==", 2) == 0);
+	assert_string_equal(line, want);
+}
+
+// user = nobody: its ids, groups, HOME, USER, LOGNAME and SHELL.
+static void test_user(void **state)
+{
+	const char *conf;
+	struct passwd *pw;
+	gid_t groups[64];
+	int ngroups = 64;
+	char *want;
+	struct t_proc p;
+
+	(void)state;
+	pw = getpwnam("nobody");
+	assert_non_null(pw);
+	assert_true(getgrouplist("nobody", pw->pw_gid, groups, &ngroups) > 0);
+	want = tp_fmt("%u:%u:", (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+	for (int i = 0; i < ngroups; i++) {
+		want = tp_fmt("%s%s%u", want, i ? " " : "", (unsigned)groups[i]);
+	}
+	want = tp_fmt("%s:%s:nobody:nobody:%s:%s", want, pw->pw_dir,
+		pw->pw_shell, tp_dir);
+	assert_int_equal(chmod(tp_dir, 0755), 0); // nobody works in there
+	conf = t_write(tp_dir, "u.conf", tp_fmt("[who]\naction = exec\n"
+		"signal = usr1\nuser = nobody\nworking_directory = %s\n"
+		"command = sh -c 'echo \"$(id -u):$(id -g):$(id -G):$HOME:$USER:"
+		"$LOGNAME:$SHELL:$(pwd)\"'\n\n"
+		"[where]\naction = exec\nsignal = usr2\n"
+		"working_directory = /nonexistent\ncommand = pwd\n", tp_dir));
+	tp_strings_keep((char *)conf);
+	t_start(&p, (const char *const[]){ "flagman", "-c", conf, NULL }, NULL,
+		true);
+	assert_true(t_notify_until(&p, "READY=1", T_TIMEOUT));
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, (const char *const[]){ want, NULL });
+	t_kill(&p, SIGUSR2);
+	expect_err(&p, "flagman: error: [where]: cannot change to directory "
+		"'/nonexistent': No such file or directory");
+	expect_err(&p, "flagman: warning: [where]: exited with status 126");
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	t_finish(&p);
+}
+
+// Not root: user= is refused at set-up, with the reason.
+static void test_user_needs_root(void **state)
+{
+	const char *conf;
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(chmod(tp_dir, 0755), 0);
+	conf = t_write(tp_dir, "r.conf", "[who]\naction = exec\n"
+		"signal = usr1\nuser = root\ncommand = id\n");
+	tp_strings_keep((char *)conf);
+	assert_int_equal(tp_run_as(65534, 65534, (const char *const[]){
+		"flagman", "-c", conf, "--no-systemd", NULL }, err, sizeof(err)), 2);
+	assert_string_equal(err, "flagman: error: [who]: 'user' and 'group' "
+		"need flagman to run as root (it runs as uid 65534)\n"
+		"flagman: error: [who]: set-up failed\n");
 }
 
 /*
@@ -66,8 +143,12 @@ static void test_numeric_user_environment(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_numeric_user_environment,
-			tp_dir_set_up, tp_dir_tear_down),
+#define T(name) cmocka_unit_test_setup_teardown(name, tp_dir_set_up, \
+	tp_dir_tear_down)
+		T(test_user),
+		T(test_user_needs_root),
+		T(test_numeric_user_environment),
+#undef T
 	};
 
 	if (geteuid() != 0) {
