@@ -159,6 +159,7 @@ struct fm_setting {
 	char *value;
 	const char *file; /* interned in the config's file list */
 	unsigned line;
+	bool bad; /* the value could not be read: reported, not to be parsed */
 };
 
 /* An action section: settings as written until fm_config_finish() resolves
@@ -256,6 +257,8 @@ size_t fm_config_count(const struct fm_config *cfg, int signo);
 
 /* inih's line buffer as Debian builds it: longer lines are refused. */
 #define FM_MAX_LINE 200
+/* The longest value, continuation lines joined (before $'...' decoding). */
+#define FM_MAX_VALUE 16384
 
 /* Reads path and then every path.d/ *.conf (path "X.conf" gives "X.d").
  * A missing file is an error only when required.  Problems are held in cfg

@@ -60,15 +60,19 @@ static const struct fm_arg_spec every_args[] = {
 	{ 0 },
 };
 
-static bool every_validate(const void *state, char *td_err, size_t errlen)
+static void every_validate(const void *state, struct fm_check *check)
 {
 	const struct every *e = state;
 
-	if (e->flag && !e->command) {
-		snprintf(td_err, errlen, "flag = yes needs a command");
-		return false;
+	if (e->flag && !fm_check_given(check, "command")) {
+		fm_check_error(check, "flag", "flag = yes needs a command");
 	}
-	return true;
+	if (e->number == 9) {
+		fm_check_error(check, "number", "9 is not allowed");
+	}
+	if (e->mode == 1 && !e->file) {
+		fm_check_error(check, NULL, "mode = slow needs a file");
+	}
 }
 
 static int every_run(struct fm_action *action, void *state,

@@ -444,9 +444,9 @@ static void test_user_needs_root(void **state)
 	tp_strings_keep((char *)conf);
 	assert_int_equal(tp_run_as(65534, 65534, (const char *const[]){
 		"flagman", "-c", conf, "--no-systemd", NULL }, err, sizeof(err)), 2);
-	assert_string_equal(err, "flagman: error: [who]: 'user' and 'group' "
-		"need flagman to run as root (it runs as uid 65534)\n"
-		"flagman: error: [who]: set-up failed\n");
+	assert_string_equal(err, tp_fmt("%s:4: error: [who]: 'user' and "
+		"'group' need flagman to run as root (it runs as uid 65534)\n",
+		conf));
 }
 
 // SIGTERM while a stubborn child runs: flagman gives it stop_timeout, then
