@@ -29,6 +29,8 @@
  * blank at each line break.
  */
 #define RAW_MAX (5 * FM_MAX_VALUE)
+#define STR(n) XSTR(n)
+#define XSTR(n) #n
 
 enum { LINE_EOF, LINE_OK, LINE_BAD };
 
@@ -47,6 +49,7 @@ struct reader {
 	struct fm_def *def; /* NULL in [flagman] */
 	unsigned flagman_line; /* of [flagman] in this file, 0 before it */
 	bool value_bad;    /* the value below was reported; do not parse it */
+	char key[FM_MAX_LINE]; /* whose value it is; "" for one not recorded */
 	size_t value_len;
 	char buf[FM_MAX_LINE + 1];    /* one physical line */
 	char value[RAW_MAX + 1]; /* the joined, decoded value of a key */
@@ -245,6 +248,16 @@ static void hold(struct reader *r, int status, size_t len)
 	r->held_len = len;
 }
 
+// A problem with the value of r->key, unless that key is not recorded.
+static void value_error(struct reader *r, const char *what)
+{
+	if (r->key[0] && !r->value_bad) {
+		error(r, "[%s]: %s the value of '%s'", r->def ? r->def->name :
+			"flagman", what, r->key);
+	}
+	r->value_bad = true;
+}
+
 // Where a quoted value stands at the end of a physical line.
 struct quote {
 	bool quoted;  /* the value began with $' */
@@ -287,8 +300,7 @@ static void add_segment(struct reader *r, const char *text, bool after_blank,
 		return;
 	}
 	if (r->value_len + (r->value_len > 0) + n > RAW_MAX) {
-		error(r, "value is longer than %d characters", FM_MAX_VALUE);
-		r->value_bad = true;
+		value_error(r, "more than " STR(FM_MAX_VALUE) " characters in");
 		return;
 	}
 	if (r->value_len > 0) {
@@ -336,7 +348,7 @@ static bool unquote(struct reader *r)
 
 	while ((c = (unsigned char)*p++) != '\'') {
 		if (c == '\0' || (c == '\\' && *p == '\0')) {
-			error(r, "quoted value $'...' without its closing quote");
+			value_error(r, "no closing quote ending $'... in");
 			return false;
 		}
 		if (c == '\\' && is_blank(*p)) {
@@ -344,14 +356,14 @@ static bool unquote(struct reader *r)
 			continue;
 		}
 		if (c == '\\' && (c = unescape(&p)) < 0) {
-			error(r, "invalid escape in a quoted value (use \\\\, \\', "
-				"\\\", \\n, \\t, \\r or \\xHH)");
+			value_error(r, "an escape other than \\\\, \\', \\\", \\n, "
+				"\\t, \\r or \\xHH (not \\x00) in");
 			return false;
 		}
 		*out++ = (char)c;
 	}
 	if (*p) {
-		error(r, "text after the closing quote of a quoted value");
+		value_error(r, "text after the closing quote of");
 		return false;
 	}
 	*out = '\0';
@@ -386,8 +398,7 @@ static void read_value(struct reader *r, const char *after_eq)
 		r->value_bad = !unquote(r);
 	}
 	if (!r->value_bad && r->value_len > FM_MAX_VALUE) {
-		error(r, "value is longer than %d characters", FM_MAX_VALUE);
-		r->value_bad = true;
+		value_error(r, "more than " STR(FM_MAX_VALUE) " characters in");
 	}
 }
 
@@ -416,12 +427,17 @@ static char *read_line(char *str, int num, void *stream)
 		open_section(r, r->buf);
 		snprintf(str, (size_t)num, "%s\n", r->buf);
 	} else if (!check_key_line(r, r->buf)) {
+		r->key[0] = '\0';
 		read_value(r, ""); // its continuation lines go with it
 	} else {
 		// The key goes first: reading the value reads the next line.
 		key_len = strcspn(r->buf, "=");
 		snprintf(str, (size_t)num, "%.*s=\n", (int)key_len, r->buf);
-		read_value(r, r->buf + key_len + 1);
+		while (key_len > 0 && is_blank(r->buf[key_len - 1])) {
+			key_len--;
+		}
+		snprintf(r->key, sizeof(r->key), "%.*s", (int)key_len, r->buf);
+		read_value(r, r->buf + strcspn(r->buf, "=") + 1);
 	}
 	return str;
 }
