@@ -150,6 +150,12 @@ static bool check_key_line(struct reader *r, const char *start)
 		error(r, "missing key before '='");
 		return false;
 	}
+	for (size_t i = 1; i < key_end; i++) {
+		if (start[i] == ';' && is_blank(start[i - 1])) {
+			error(r, "expected 'key = value', a [section] or a comment");
+			return false; // inih would take the rest for a comment
+		}
+	}
 	if (r->skipping) {
 		return false;
 	}

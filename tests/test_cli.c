@@ -566,6 +566,19 @@ static void test_exit_usage_errors(void **state)
 	(void)state;
 	expect_run(ARGS("--bogus"), 2, "", "flagman: error: unknown option "
 		"'--bogus'\n" TRY_HELP);
+	expect_run(ARGS("--x=1"), 2, "", "flagman: error: unknown option "
+		"'--x'\n" TRY_HELP);
+	expect_run(ARGS("--check", "--no-config", "--usr1", "exec", "/bin/true",
+		"--arg", "timout=1s"), 2, "", "flagman: error: --usr1 exec: unknown "
+		"argument 'timout' (did you mean 'timeout'?)\n");
+	// A message that starts with '-', after "--" or by name.
+	expect_run(ARGS("--dump", "--no-config", "--usr1", "print", "-q"), 2,
+		"", "flagman: error: --usr1 print: expected 1 argument (message: "
+		"string), got 0\n");
+	expect_run(ARGS("--check", "--no-config", "--usr1", "print", "--",
+		"-q"), 0, "", "");
+	expect_run(ARGS("--check", "--no-config", "--usr1", "print", "-a",
+		"message=-q"), 0, "", "");
 	expect_run(ARGS("--no-config", "--usr1"), 2, "", "flagman: error: "
 		"--usr1 needs an action name (see flagman --list)\n" TRY_HELP);
 	expect_run(ARGS("--no-config", "--usr1", "prnt", "x"), 2, "", "flagman: "
