@@ -419,17 +419,23 @@ static bool set_arg(struct fm_config *cfg, struct fm_def *def,
 	const char *label, const char *name, const char *value,
 	struct fm_diag *diag)
 {
-	if (strlen(value) > FM_MAX_VALUE) {
-		fm_diag_error(diag, NULL, 0, "%s: the value of '%s' is longer than "
-			"%d characters", label, name, FM_MAX_VALUE);
-		return true;
-	}
+	bool too_long = strlen(value) > FM_MAX_VALUE;
+
 	if (fm_config_get(cfg, def, name)) {
 		fm_diag_error(diag, NULL, 0, "%s: argument '%s' is given twice",
 			label, name);
 		return true;
 	}
-	return fm_config_set(cfg, def, name, value, NULL, 0);
+	if (too_long) {
+		fm_diag_error(diag, NULL, 0, "%s: the value of '%s' is longer than "
+			"%d characters", label, name, FM_MAX_VALUE);
+	}
+	// One that is too long counts as given: "missing" would be wrong.
+	if (!fm_config_set(cfg, def, name, too_long ? "" : value, NULL, 0)) {
+		return false;
+	}
+	fm_config_get(cfg, def, name)->bad = too_long;
+	return true;
 }
 
 // The --arg NAME=VALUE of an action; false on no memory.

@@ -240,8 +240,9 @@ void fm_config_flush(struct fm_config *cfg, struct fm_diag *diag);
  * readers' included) to diag.  Returns true when diag saw no error. */
 bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag);
-/* Prints the effective configuration in the file format.  false (and a
- * warning logged) if a value cannot be written so that it reads back. */
+/* Prints the effective configuration in the file format, each value so
+ * that it reads back the same (quoted, on continuation lines, as needed).
+ * false (and an error logged) if a value cannot be written so. */
 bool fm_config_dump(struct fm_config *cfg, FILE *out);
 /*
  * A resolved definition as text in one order and one spelling (type,

@@ -424,6 +424,16 @@ static void test_apply_errors(void **state)
 		"flagman: error: --usr1 probe: argument 'name' is given twice\n");
 	expect_apply_error(ARGS("--usr1", "probe", "--arg", "loud=yes"),
 		"flagman: error: --usr1 probe: missing required key 'name'\n");
+	// No longer than a configuration file's value, so --dump can write it.
+	static char big[FM_MAX_VALUE + 2];
+	memset(big, 'x', FM_MAX_VALUE + 1);
+	expect_apply_error(ARGS("--usr1", "probe", big), "flagman: error: "
+		"--usr1 probe: the value of 'name' is longer than 131072 "
+		"characters\n");
+	big[FM_MAX_VALUE] = '\0';
+	expect_apply_error(ARGS("--usr1", "probe", big, "--arg", "loud=maybe"),
+		"flagman: error: --usr1 probe: invalid boolean 'maybe' for 'loud' "
+		"(yes/no, true/false, on/off, 1/0)\n");
 }
 
 /* ---- the binary: SPEC §2's rows that need no signal ---- */
