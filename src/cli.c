@@ -334,7 +334,7 @@ bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err)
 			ok = add_words(cli, &i, argc, argv, true, err);
 		} else if (strcmp(argv[i], "--") == 0 && i + 1 < argc) {
 			fprintf(err, FM_PROGRAM ": error: unexpected argument '%s' after "
-				"'--' (no action before it)\n", argv[i + 1]);
+				"'--' (no action just before it)\n", argv[i + 1]);
 			ok = false;
 		} else if (strcmp(argv[i], "--") == 0) {
 			ok = true;

@@ -196,9 +196,9 @@ static void test_parse_errors(void **state)
 		"--arg needs a value\n" TRY_HELP);
 	// "--" ends the options; what follows belongs to an action.
 	expect_usage_error(ARGS("-v", "--", "x"), "flagman: error: unexpected "
-		"argument 'x' after '--' (no action before it)\n" TRY_HELP);
+		"argument 'x' after '--' (no action just before it)\n" TRY_HELP);
 	expect_usage_error(ARGS("--usr1", "print", "-v", "--", "x"), "flagman: "
-		"error: unexpected argument 'x' after '--' (no action before it)\n"
+		"error: unexpected argument 'x' after '--' (no action just before it)\n"
 		TRY_HELP);
 	expect_usage_error(ARGS("--overlap", "sometimes"), "flagman: error: "
 		"--overlap: invalid value 'sometimes' (expected queue or drop)\n"
