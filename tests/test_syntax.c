@@ -146,7 +146,8 @@ static char long_words[600], long_word[320];
 static const char *const tricky[] = {
 	"  lead ; semi # hash trail  ", "-dash", "$'not quoted'", "a=b",
 	"tab\there", "two\nlines", "\x01" "ctl\x7f", "; first", "# first",
-	"back\\slash 'single' \"double\"", long_words, long_word, "\xc3\xa9t\xc3\xa9",
+	"back\\slash 'single' \"double\"", long_words, long_word,
+	"\xc3\xa9t\xc3\xa9",
 };
 
 /*
