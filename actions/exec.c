@@ -422,32 +422,54 @@ static void exec_stop(struct fm_action *action, void *state, bool force)
 	kill_run(action, e);
 }
 
+/*
+ * What set_up would refuse about user and group: 0, or a negative errno
+ * with the message in err and the key it is about in *key.  validate asks
+ * too, so that --check refuses what start-up would.
+ */
+static int ids_problem(const struct exec *e, const char **key, char *err,
+	size_t errlen)
+{
+	bool user = e->user != (uid_t)-1, group = e->group != (gid_t)-1;
+
+	if (geteuid() != 0 && ((user && e->user != geteuid()) ||
+			(group && e->group != getegid()))) {
+		*key = user && e->user != geteuid() ? "user" : "group";
+		snprintf(err, errlen, "'user' and 'group' need flagman to run as "
+			"root (it runs as uid %lu)", (unsigned long)geteuid());
+		return -EPERM;
+	}
+	if (user && !group && !getpwuid(e->user)) {
+		*key = "user";
+		snprintf(err, errlen, "user %lu has no passwd entry; set 'group' "
+			"as well", (unsigned long)e->user);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int exec_set_up(struct fm_action *action, void *state)
 {
 	struct exec *e = state;
 	struct passwd *pw;
+	const char *key;
+	char err[128];
+	int r;
 
 	e->report_fd = e->out.fd = e->err.fd = -1;
 	e->gid = e->group;
 	if (e->user == (uid_t)-1 && e->group == (gid_t)-1) {
 		return 0;
 	}
-	if (geteuid() != 0 && ((e->user != (uid_t)-1 && e->user != geteuid()) ||
-			(e->group != (gid_t)-1 && e->group != getegid()))) {
-		fm_action_log(action, FM_LOG_ERROR, "'user' and 'group' need flagman "
-			"to run as root (it runs as uid %lu)", (unsigned long)geteuid());
-		return -EPERM;
+	if ((r = ids_problem(e, &key, err, sizeof(err))) < 0) {
+		fm_action_log(action, FM_LOG_ERROR, "%s", err);
+		return r;
 	}
 	e->set_ids = geteuid() == 0;
 	if (e->user == (uid_t)-1) {
 		return 0;
 	}
-	pw = getpwuid(e->user);
-	if (!pw && e->group == (gid_t)-1) {
-		fm_action_log(action, FM_LOG_ERROR, "user %lu has no passwd entry; "
-			"set 'group' as well", (unsigned long)e->user);
-		return -ENOENT;
-	}
+	pw = getpwuid(e->user); // ids_problem: no entry means a group is set
 	e->in_passwd = pw != NULL;
 	if (pw) {
 		e->user_name = strdup(pw->pw_name);
@@ -497,18 +519,21 @@ static void exec_tear_down(struct fm_action *action, void *state)
 	e->in_passwd = false;
 }
 
-static bool exec_validate(const void *state, char *err, size_t errlen)
+static void exec_validate(const void *state, struct fm_check *check)
 {
 	const struct exec *e = state;
+	const char *key;
+	char err[128];
 
 	for (char **p = e->environment; p && *p; p++) {
 		if (!fm_env_valid(*p)) {
-			snprintf(err, errlen, "invalid entry '%s' in 'environment' "
-				"(expected NAME=VALUE)", *p);
-			return false;
+			fm_check_error(check, "environment", "invalid entry '%s' in "
+				"'environment' (expected NAME=VALUE)", *p);
 		}
 	}
-	return true;
+	if (ids_problem(e, &key, err, sizeof(err)) < 0) {
+		fm_check_error(check, key, "%s", err);
+	}
 }
 
 static const char *const output_choices[] = { "inherit", "log", "null", NULL };

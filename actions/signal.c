@@ -142,21 +142,20 @@ static int signal_run(struct fm_action *action, void *state,
 	return FM_RESULT_OK;
 }
 
-static bool signal_validate(const void *state, char *err, size_t errlen)
+static void signal_validate(const void *state, struct fm_check *check)
 {
 	const struct sigfwd *s = state;
+	bool pid = fm_check_given(check, "pid");
 
-	if (!s->pid == !s->pidfile) {
-		snprintf(err, errlen, "exactly one of 'pid' and 'pidfile' is "
-			"required");
-		return false;
+	// Both given: at the second key; neither: at the section.
+	if (pid == fm_check_given(check, "pidfile")) {
+		fm_check_error(check, pid ? "pidfile" : NULL, "exactly one of "
+			"'pid' and 'pidfile' is required");
 	}
 	if (s->pid == 1 && s->process_group) {
-		snprintf(err, errlen, "'process_group' with 'pid = 1' would signal "
-			"every process");
-		return false;
+		fm_check_error(check, "process_group", "'process_group' with "
+			"'pid = 1' would signal every process");
 	}
-	return true;
 }
 
 static const struct fm_arg_spec signal_args[] = {

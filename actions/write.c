@@ -61,11 +61,14 @@ static long unescape(const char *text, char *out, char *err, size_t errlen)
 	return len;
 }
 
-static bool write_validate(const void *state, char *err, size_t errlen)
+static void write_validate(const void *state, struct fm_check *check)
 {
 	const struct writer *w = state;
+	char err[128];
 
-	return unescape(w->content, NULL, err, errlen) >= 0;
+	if (w->content && unescape(w->content, NULL, err, sizeof(err)) < 0) {
+		fm_check_error(check, "content", "%s", err);
+	}
 }
 
 static int write_set_up(struct fm_action *action, void *state)

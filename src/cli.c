@@ -24,6 +24,9 @@ void fm_cli_usage(FILE *out)
 "      --on SIGNAL ACTION [ARG]...\n"
 "                          add an action for any trigger signal\n"
 "                          (HUP, USR1, USR2, WINCH, RTMIN+n, RTMAX-n)\n"
+"  -a, --arg NAME=VALUE    give the last action's argument NAME by name\n"
+"      --                  end of options: what follows are arguments\n"
+"                          of the last action (\"-- -text\")\n"
 "      --successful-empty  exit 0, not 1, once every action has closed\n"
 "      --overlap MODE      same signal during its own run: queue or drop\n"
 "      --no-systemd        do not notify systemd\n"
@@ -35,7 +38,9 @@ void fm_cli_usage(FILE *out)
 "  -V, --version           print the version and exit\n"
 "  -h, --help              print this help and exit\n"
 "\n"
-"Arguments after an action map to its arguments in order (see --list).\n"
+"Arguments after an action map to its arguments in order (see --list);\n"
+"'' skips an optional one.  --arg sets any of them by name, e.g.\n"
+"  flagman --usr1 exec /usr/bin/check --arg timeout=30s\n"
 "SIGTERM or SIGINT stops flagman; see flagman(8).\n");
 }
 
@@ -58,30 +63,65 @@ static bool set_mode(struct fm_cli *cli, enum fm_mode mode, const char *opt,
 	return true;
 }
 
+// Appends word to a NULL-terminated list of n words.
+static bool push_word(const char ***list, size_t n, const char *word)
+{
+	const char **grown = realloc(*list, (n + 2) * sizeof(*grown));
+
+	if (!grown) {
+		return false;
+	}
+	grown[n] = word;
+	grown[n + 1] = NULL;
+	*list = grown;
+	return true;
+}
+
+static bool out_of_memory(FILE *err)
+{
+	fprintf(err, FM_PROGRAM ": error: out of memory\n");
+	return false;
+}
+
+// The words argv[*i..] up to an option (all of them after "--") go to the
+// last action as positional arguments.
+static bool add_words(struct fm_cli *cli, int *i, int argc, char **argv,
+	bool all, FILE *err)
+{
+	struct fm_cli_action *a = &cli->actions[cli->nactions - 1];
+
+	while (*i < argc && (all || !is_option(argv[*i]))) {
+		if (!push_word(&a->words, (size_t)a->count, argv[*i])) {
+			return out_of_memory(err);
+		}
+		a->count++;
+		++*i;
+	}
+	--*i;
+	return true;
+}
+
 static bool add_action(struct fm_cli *cli, int signo, int *i, int argc,
 	char **argv, const char *opt, FILE *err)
 {
 	struct fm_cli_action *grown;
-	int first = *i + 1, end = first;
+	int first = *i + 1;
 
 	if (first >= argc || is_option(argv[first])) {
 		fprintf(err, FM_PROGRAM ": error: %s needs an action name "
 			"(see flagman --list)\n", opt);
 		return false;
 	}
-	while (end < argc && !is_option(argv[end])) {
-		end++;
-	}
 	grown = realloc(cli->actions, (cli->nactions + 1) * sizeof(*grown));
 	if (!grown) {
-		fprintf(err, FM_PROGRAM ": error: out of memory\n");
-		return false;
+		return out_of_memory(err);
 	}
 	cli->actions = grown;
-	grown[cli->nactions++] = (struct fm_cli_action){ signo, first,
-		end - first };
-	*i = end - 1;
-	return true;
+	grown[cli->nactions++] = (struct fm_cli_action){ .signo = signo,
+		.first = first };
+	cli->action_open = true;
+	*i = first;
+	return add_words(cli, i, argc, argv, false, err);
 }
 
 // Takes the value of "--opt VALUE" or "--opt=VALUE".
@@ -96,6 +136,34 @@ static const char *option_value(const char *opt, const char *attached,
 		return NULL;
 	}
 	return argv[++*i];
+}
+
+// -a/--arg NAME=VALUE: a named argument of the last action.
+static bool parse_arg(struct fm_cli *cli, const char *opt,
+	const char *attached, int *i, int argc, char **argv, FILE *err)
+{
+	const char *val;
+	struct fm_cli_action *a;
+
+	if (!cli->action_open) {
+		fprintf(err, FM_PROGRAM ": error: %s must follow an action (--hup, "
+			"--usr1, --usr2 or --on SIGNAL, then ACTION)\n", opt);
+		return false;
+	}
+	if (!(val = option_value(opt, attached, i, argc, argv, err))) {
+		return false;
+	}
+	if (!strchr(val, '=') || val[0] == '=') {
+		fprintf(err, FM_PROGRAM ": error: %s: expected NAME=VALUE, got "
+			"'%s'\n", opt, val);
+		return false;
+	}
+	a = &cli->actions[cli->nactions - 1];
+	if (!push_word(&a->named, a->nnamed, val)) {
+		return out_of_memory(err);
+	}
+	a->nnamed++;
+	return true;
 }
 
 static bool parse_short(struct fm_cli *cli, int *i, int argc, char **argv,
@@ -120,6 +188,9 @@ static bool parse_short(struct fm_cli *cli, int *i, int argc, char **argv,
 			cli->config_explicit = true;
 			cli->no_config = false;
 			return cli->config_path != NULL;
+		case 'a':
+			return parse_arg(cli, "-a", p[1] ? p + 1 : NULL, i, argc, argv,
+				err);
 		default:
 			fprintf(err, FM_PROGRAM ": error: unknown option '-%c'\n", *p);
 			ok = false;
@@ -204,6 +275,12 @@ static bool parse_flag(struct fm_cli *cli, const char *name, FILE *err)
 	return true;
 }
 
+static bool takes_action(const char *name)
+{
+	return strcmp(name, "--hup") == 0 || strcmp(name, "--usr1") == 0 ||
+		strcmp(name, "--usr2") == 0 || strcmp(name, "--on") == 0;
+}
+
 static bool parse_long(struct fm_cli *cli, int *i, int argc, char **argv,
 	FILE *err)
 {
@@ -212,8 +289,15 @@ static bool parse_long(struct fm_cli *cli, int *i, int argc, char **argv,
 	size_t len = eq ? (size_t)(eq - tok) : strlen(tok);
 
 	snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), tok);
+	if (strcmp(name, "--arg") == 0) {
+		return parse_arg(cli, name, eq ? eq + 1 : NULL, i, argc, argv, err);
+	}
+	cli->action_open = false;
 	if (eq && strcmp(name, "--config") != 0 && strcmp(name, "--overlap") != 0) {
-		fprintf(err, FM_PROGRAM ": error: %s takes no '=' value\n", name);
+		if (!takes_action(name) && !parse_flag(cli, name, err)) {
+			return false; // unknown, said so
+		}
+		fprintf(err, FM_PROGRAM ": error: %s takes no value\n", name);
 		return false;
 	}
 	if (strcmp(name, "--hup") == 0 || strcmp(name, "--usr1") == 0 ||
@@ -245,13 +329,23 @@ bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err)
 	for (int i = 1; i < argc; i++) {
 		bool ok;
 
-		if (!is_option(argv[i])) {
+		if (strcmp(argv[i], "--") == 0 && cli->action_open) {
+			i++;
+			ok = add_words(cli, &i, argc, argv, true, err);
+		} else if (strcmp(argv[i], "--") == 0 && i + 1 < argc) {
+			fprintf(err, FM_PROGRAM ": error: unexpected argument '%s' after "
+				"'--' (no action just before it)\n", argv[i + 1]);
+			ok = false;
+		} else if (strcmp(argv[i], "--") == 0) {
+			ok = true;
+		} else if (!is_option(argv[i])) {
 			fprintf(err, FM_PROGRAM ": error: unexpected argument '%s' "
 				"(actions follow --hup, --usr1, --usr2 or --on)\n", argv[i]);
 			ok = false;
 		} else if (argv[i][1] == '-') {
 			ok = parse_long(cli, &i, argc, argv, err);
 		} else {
+			cli->action_open = cli->action_open && argv[i][1] == 'a';
 			ok = parse_short(cli, &i, argc, argv, err);
 		}
 		if (!ok) {
@@ -265,6 +359,10 @@ bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err)
 
 void fm_cli_finish(struct fm_cli *cli)
 {
+	for (size_t i = 0; i < cli->nactions; i++) {
+		free(cli->actions[i].words);
+		free(cli->actions[i].named);
+	}
 	free(cli->actions);
 	cli->actions = NULL;
 	cli->nactions = 0;
@@ -305,12 +403,80 @@ static void count_error(struct fm_diag *diag, const char *label,
 		label, bound, want, want == 1 ? "" : "s", sigtext, given);
 }
 
+static const struct fm_arg_spec *find_arg(const struct fm_action_type *type,
+	const char *name, size_t len)
+{
+	for (const struct fm_arg_spec *a = type->args; a && a->name; a++) {
+		if (strlen(a->name) == len && strncmp(a->name, name, len) == 0) {
+			return a;
+		}
+	}
+	return NULL;
+}
+
+// One argument's value into the section, unless it is too long for a file.
+static bool set_arg(struct fm_config *cfg, struct fm_def *def,
+	const char *label, const char *name, const char *value,
+	struct fm_diag *diag)
+{
+	bool too_long = strlen(value) > FM_MAX_VALUE;
+
+	if (fm_config_get(cfg, def, name)) {
+		fm_diag_error(diag, NULL, 0, "%s: argument '%s' is given twice",
+			label, name);
+		return true;
+	}
+	if (too_long) {
+		fm_diag_error(diag, NULL, 0, "%s: the value of '%s' is longer than "
+			"%d characters", label, name, FM_MAX_VALUE);
+	}
+	// One that is too long counts as given: "missing" would be wrong.
+	if (!fm_config_set(cfg, def, name, too_long ? "" : value, NULL, 0)) {
+		return false;
+	}
+	fm_config_get(cfg, def, name)->bad = too_long;
+	return true;
+}
+
+// The --arg NAME=VALUE of an action; false on no memory.
+static bool apply_named(const struct fm_cli_action *ca,
+	const struct fm_action_type *type, struct fm_config *cfg,
+	struct fm_def *def, const char *label, struct fm_diag *diag)
+{
+	for (size_t i = 0; i < ca->nnamed; i++) {
+		const char *word = ca->named[i], *eq = strchr(word, '=');
+		size_t len = (size_t)(eq - word);
+		const struct fm_arg_spec *a = find_arg(type, word, len);
+		unsigned best_d = 3, d;
+		const char *hint = NULL;
+
+		if (a) {
+			if (!set_arg(cfg, def, label, a->name, eq + 1, diag)) {
+				return false;
+			}
+			continue;
+		}
+		for (a = type->args; a && a->name; a++) {
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)len, word);
+			if ((d = fm_edit_distance(name, a->name)) < best_d) {
+				best_d = d;
+				hint = a->name;
+			}
+		}
+		fm_diag_error(diag, NULL, 0, "%s: unknown argument '%.*s'%s%s%s",
+			label, (int)len, word, hint ? " (did you mean '" :
+			" (see flagman --list)", hint ? hint : "", hint ? "'?)" : "");
+	}
+	return true;
+}
+
 static bool apply_action(const struct fm_cli *cli, size_t idx,
 	struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag)
 {
 	const struct fm_cli_action *ca = &cli->actions[idx];
-	const char *tname = cli->argv[ca->first];
+	const char *tname = ca->words[0];
 	const struct fm_action_type *type = fm_registry_find(reg, tname);
 	const char *opt = cli->argv[ca->first - 1];
 	char sig[FM_SIGNAME_MAX], name[32], *label = NULL;
@@ -337,7 +503,9 @@ static bool apply_action(const struct fm_cli *cli, size_t idx,
 		goto out;
 	}
 	nargs = count_args(type, &required);
-	if (given < required || given > nargs) {
+	// Named arguments may give the required ones: then the section says
+	// which one is missing.
+	if (given > nargs || (given < required && ca->nnamed == 0)) {
 		count_error(diag, label, type, given);
 		goto out;
 	}
@@ -351,15 +519,18 @@ static bool apply_action(const struct fm_cli *cli, size_t idx,
 		goto out;
 	}
 	for (size_t i = 0; i < given; i++) {
-		const char *value = cli->argv[ca->first + 1 + (int)i];
+		const char *value = ca->words[i + 1];
 
 		// '' skips an optional argument, to reach the ones after it.
 		if (!value[0] && !type->args[i].required) {
 			continue;
 		}
-		if (!fm_config_set(cfg, def, type->args[i].name, value, NULL, 0)) {
+		if (!set_arg(cfg, def, label, type->args[i].name, value, diag)) {
 			goto out;
 		}
+	}
+	if (!apply_named(ca, type, cfg, def, label, diag)) {
+		goto out;
 	}
 	def->label = label;
 	label = NULL;

@@ -492,9 +492,8 @@ struct text {
 	bool failed;
 };
 
-static void text_add(struct text *t, const char *s)
+static void text_addn(struct text *t, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	char *grown;
 
 	if (t->failed) {
@@ -508,8 +507,137 @@ static void text_add(struct text *t, const char *s)
 		t->s = grown;
 		t->size = 2 * (t->len + n + 1);
 	}
-	memcpy(t->s + t->len, s, n + 1);
+	memcpy(t->s + t->len, s, n);
 	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+static void text_add(struct text *t, const char *s)
+{
+	text_addn(t, s, strlen(s));
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+// Does the reader give value back as it is, written after "key = "?
+static bool plain_ok(const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len > 0 && (is_blank(v[0]) || is_blank(v[len - 1]) ||
+			strncmp(v, "$'", 2) == 0)) {
+		return false;
+	}
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c < 0x20 && c != '\t') || c == 0x7f ||
+				(is_blank(*p) && p[1] == ';')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+// A single space where a line may break: a continuation line must not
+// start with a blank or a comment character.
+static bool break_ok(const char *p)
+{
+	return p[0] == ' ' && !is_blank(p[-1]) && p[1] && !is_blank(p[1]) &&
+		p[1] != ';' && p[1] != '#';
+}
+
+/*
+ * Appends v as it is, broken at single spaces into continuation lines
+ * (which the reader joins with one space); false, with nothing added, if
+ * no break fits.  room is what the first line has left.
+ */
+static bool add_plain(struct text *t, const char *v, size_t room)
+{
+	struct text lines = { 0 };
+	size_t len = strlen(v), at;
+
+	while (len > room) {
+		for (at = room; at > 0 && !break_ok(v + at); at--) {
+			continue;
+		}
+		if (at == 0) {
+			free(lines.s);
+			return false;
+		}
+		text_addn(&lines, v, at);
+		text_add(&lines, "\n\t");
+		v += at + 1;
+		len -= at + 1;
+		room = FM_MAX_LINE - 3; // after the tab
+	}
+	text_add(&lines, v);
+	text_add(t, lines.s ? lines.s : "");
+	t->failed = t->failed || lines.failed;
+	free(lines.s);
+	return true;
+}
+
+// One character of a $'...' value as the reader decodes it.
+static void quote_char(char *unit, unsigned char c, bool line_start)
+{
+	static const char named[] = "\\\\''\nn\tt\rr";
+	const char *at = c ? strchr(named, (char)c) : NULL;
+
+	if (at && (at - named) % 2 == 0) {
+		snprintf(unit, 5, "\\%c", at[1]);
+	} else if (c < 0x20 || c == 0x7f ||
+			(line_start && (c == ' ' || c == ';' || c == '#'))) {
+		snprintf(unit, 5, "\\x%02x", c);
+	} else {
+		snprintf(unit, 5, "%c", c);
+	}
+}
+
+/*
+ * Appends v as $'...', broken into continuation lines that end with a
+ * backslash (which, with the joining space, the reader drops).
+ */
+static void add_quoted(struct text *t, const char *v, size_t room)
+{
+	size_t col = 2;
+	char unit[5];
+
+	text_add(t, "$'");
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		quote_char(unit, *p, false);
+		// One more for the closing quote or the backslash.
+		if (col + strlen(unit) + 1 > room) {
+			text_add(t, "\\\n\t");
+			room = FM_MAX_LINE - 3;
+			col = 0;
+			quote_char(unit, *p, true);
+		}
+		text_add(t, unit);
+		col += strlen(unit);
+	}
+	text_add(t, "'");
+}
+
+// "key = value\n" that the reader reads back as value.
+static void add_setting(struct text *t, const char *key, const char *v)
+{
+	size_t room = FM_MAX_LINE - 2 - strlen(key) - 3;
+
+	text_add(t, key);
+	if (!plain_ok(v)) {
+		text_add(t, " = ");
+		add_quoted(t, v, room);
+	} else {
+		// After " = ", a ';' would start a comment; right after '=' not.
+		text_add(t, *v && *v != ';' ? " = " : " =");
+		if (!add_plain(t, v, room)) {
+			add_quoted(t, v, room);
+		}
+	}
+	text_add(t, "\n");
 }
 
 /*
@@ -547,12 +675,15 @@ static char *canon_text(const struct fm_def *def)
 	text_add(&t, def->enabled ? "\nenabled = yes\n" : "\nenabled = no\n");
 	for (const struct fm_arg_spec *a = def->type->args; a && a->name; a++) {
 		const char *text = arg_text(def, a);
-		// After " = ", a ';' would start a comment; right after '=' not.
+		int signo = a->type == FM_ARG_SIGNAL && def->state ?
+			*(int *)((char *)def->state + a->offset) : 0;
+
+		// Signals in one spelling, as the signal key: "USR1".
+		if (signo && text) {
+			text = fm_signal_name(signo, buf);
+		}
 		if (text) {
-			text_add(&t, a->name);
-			text_add(&t, *text && *text != ';' ? " = " : " =");
-			text_add(&t, text);
-			text_add(&t, "\n");
+			add_setting(&t, a->name, text);
 		}
 	}
 	if (t.failed) {
@@ -587,8 +718,10 @@ static void resolve_args(struct fm_config *cfg, struct fm_def *def)
 
 		fm_value_init(a, dst);
 		if (s) {
-			if (!fm_value_parse(a, s->value, dst, err, sizeof(err))) {
+			if (!s->bad && !fm_value_parse(a, s->value, dst, err,
+					sizeof(err))) {
 				def_error(cfg, def, s, "%s", err);
+				((struct fm_setting *)s)->bad = true;
 			}
 		} else if (a->required) {
 			def_error(cfg, def, NULL, "missing required key '%s'", a->name);
@@ -608,7 +741,7 @@ static void resolve_type(struct fm_config *cfg, struct fm_def *def,
 		def_error(cfg, def, NULL, "missing required key 'action'");
 		return;
 	}
-	if ((def->type = fm_registry_find(reg, action->value))) {
+	if (action->bad || (def->type = fm_registry_find(reg, action->value))) {
 		return;
 	}
 	if ((hint = fm_registry_suggest(reg, action->value))) {
@@ -643,12 +776,39 @@ static void check_keys(struct fm_config *cfg, struct fm_def *def)
 	}
 }
 
+// Where an action type's validate reports: the section being resolved.
+struct fm_check {
+	struct fm_config *cfg;
+	struct fm_def *def;
+};
+
+void fm_check_error(struct fm_check *check, const char *key,
+	const char *fmt, ...)
+{
+	const struct fm_setting *s = key ? fm_config_get(check->cfg,
+		check->def, key) : NULL;
+	char msg[512];
+	va_list ap;
+
+	if (s && s->bad) {
+		return; // its value was reported as invalid already
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	def_error(check->cfg, check->def, s, "%s", msg);
+}
+
+bool fm_check_given(const struct fm_check *check, const char *key)
+{
+	return fm_config_get(check->cfg, check->def, key) != NULL;
+}
+
 static void resolve_def(struct fm_config *cfg, struct fm_def *def,
 	const struct fm_registry *reg)
 {
 	const struct fm_setting *action, *signal, *enabled;
-	size_t before = cfg->nnotes;
-	char err[512] = "";
+	struct fm_check check = { cfg, def };
 
 	def_state_free(def);
 	def->type = NULL;
@@ -656,14 +816,15 @@ static void resolve_def(struct fm_config *cfg, struct fm_def *def,
 	action = fm_config_get(cfg, def, "action");
 	signal = fm_config_get(cfg, def, "signal");
 	enabled = fm_config_get(cfg, def, "enabled");
-	if (enabled && !fm_parse_bool(enabled->value, &def->enabled)) {
+	if (enabled && !enabled->bad &&
+			!fm_parse_bool(enabled->value, &def->enabled)) {
 		def_error(cfg, def, enabled, "invalid boolean '%s' for 'enabled' "
 			"(yes/no, true/false, on/off, 1/0)", enabled->value);
 	}
 	resolve_type(cfg, def, action, reg);
 	if (!signal) {
 		def_error(cfg, def, NULL, "missing required key 'signal'");
-	} else {
+	} else if (!signal->bad) {
 		resolve_signals(cfg, def, signal);
 	}
 	check_keys(cfg, def);
@@ -671,9 +832,8 @@ static void resolve_def(struct fm_config *cfg, struct fm_def *def,
 		return;
 	}
 	resolve_args(cfg, def);
-	if (cfg->nnotes == before && !cfg->oom && def->type->validate &&
-			!def->type->validate(def->state, err, sizeof(err))) {
-		def_error(cfg, def, NULL, "%s", err);
+	if (def->state && def->type->validate) {
+		def->type->validate(def->state, &check);
 	}
 }
 
@@ -710,6 +870,9 @@ static void resolve_global(struct fm_config *cfg, const struct fm_setting *s)
 			fm_config_error(cfg, s->file, s->line,
 				"[flagman]: unknown key '%s'", s->key);
 		}
+		return;
+	}
+	if (s->bad) {
 		return;
 	}
 	dst = (char *)cfg + a->offset;
@@ -824,33 +987,25 @@ static void dump_duration(FILE *out, const char *key, uint64_t ms)
 	fputc('\n', out);
 }
 
-// Would "key = value" read back as value?  inih trims, cuts at " ;" and
-// at the line's end, and our reader refuses long lines.
-static bool representable(const char *key, const char *value)
-{
-	size_t len = strlen(value);
-
-	return strlen(key) + 3 + len <= FM_MAX_LINE - 2 &&
-		!strpbrk(value, "\n\r") && !strstr(value, " ;") &&
-		!strstr(value, "\t;") &&
-		(len == 0 || (!strchr(" \t", value[0]) &&
-			!strchr(" \t", value[len - 1])));
-}
-
+// A value longer than the reader takes cannot be dumped.
 static bool dump_def(struct fm_def *d, FILE *out)
 {
 	const char *canon = fm_def_canon(d);
 	bool exact = canon != NULL;
 
-	fprintf(out, "\n[%s]\n%s", d->name, canon ? canon : "");
 	for (size_t i = 0; i < d->nsettings; i++) {
 		const struct fm_setting *s = &d->settings[i];
-		if (find_arg(d->type, s->key) && !representable(s->key, s->value)) {
-			fm_log(FM_LOG_WARNING, d->name, NULL, "the value of '%s' "
-				"cannot be written as it is in the file format; the dump "
-				"will not read back the same", s->key);
+		if (strlen(s->value) > FM_MAX_VALUE) {
+			fm_log(FM_LOG_ERROR, d->name, NULL, "the value of '%s' is "
+				"longer than %d characters: a configuration file cannot "
+				"hold it", s->key, FM_MAX_VALUE);
 			exact = false;
 		}
+	}
+	if (!canon) {
+		fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
+	} else {
+		fprintf(out, "\n[%s]\n%s", d->name, canon);
 	}
 	return exact;
 }
@@ -859,7 +1014,8 @@ bool fm_config_dump(struct fm_config *cfg, FILE *out)
 {
 	const char *plugin_dir = cfg->plugin_dir ? cfg->plugin_dir : "";
 	char buf[FM_SIGNAME_MAX];
-	bool exact = representable("plugin_dir", plugin_dir);
+	struct text dir = { 0 };
+	bool exact = true;
 
 	fprintf(out, "[flagman]\n");
 	fprintf(out, "successful_empty = %s\n",
@@ -869,7 +1025,13 @@ bool fm_config_dump(struct fm_config *cfg, FILE *out)
 		fm_signal_name(cfg->reload_signal, buf) : "none");
 	dump_duration(out, "stop_timeout", cfg->stop_timeout_ms);
 	fprintf(out, "log_level = %s\n", fm_log_level_name(cfg->log_level));
-	fprintf(out, "plugin_dir = %s\n", plugin_dir);
+	add_setting(&dir, "plugin_dir", plugin_dir);
+	if (dir.failed) {
+		fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
+		exact = false;
+	}
+	fputs(dir.s ? dir.s : "", out);
+	free(dir.s);
 	for (size_t i = 0; i < cfg->ndefs; i++) {
 		if (cfg->defs[i].type) {
 			exact = dump_def(&cfg->defs[i], out) && exact;

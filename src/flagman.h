@@ -129,8 +129,8 @@ const char *fm_registry_origin(const struct fm_registry *reg,
  * Returns true when diag saw no problem. */
 bool fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
 	struct fm_diag *diag);
-/* Prints the --list table. */
-void fm_registry_list(const struct fm_registry *reg, FILE *out);
+/* Prints the --list table; colour adds SGR escapes, the text is the same. */
+void fm_registry_list(const struct fm_registry *reg, FILE *out, bool colour);
 
 extern const struct fm_action_type fm_action_print;
 extern const struct fm_action_type fm_action_delay_print;
@@ -170,6 +170,7 @@ struct fm_setting {
 	char *value;
 	const char *file; /* interned in the config's file list */
 	unsigned line;
+	bool bad; /* the value could not be read: reported, not to be parsed */
 };
 
 /* An action section: settings as written until fm_config_finish() resolves
@@ -250,8 +251,9 @@ void fm_config_flush(struct fm_config *cfg, struct fm_diag *diag);
  * readers' included) to diag.  Returns true when diag saw no error. */
 bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag);
-/* Prints the effective configuration in the file format.  false (and a
- * warning logged) if a value cannot be written so that it reads back. */
+/* Prints the effective configuration in the file format, each value so
+ * that it reads back the same (quoted, on continuation lines, as needed).
+ * false (and an error logged) if a value cannot be written so. */
 bool fm_config_dump(struct fm_config *cfg, FILE *out);
 /*
  * A resolved definition as text in one order and one spelling (type,
@@ -267,6 +269,8 @@ size_t fm_config_count(const struct fm_config *cfg, int signo);
 
 /* inih's line buffer as Debian builds it: longer lines are refused. */
 #define FM_MAX_LINE 200
+/* The longest value, continuation lines joined (before $'...' decoding). */
+#define FM_MAX_VALUE 131072
 
 /* Reads path and then every path.d/ *.conf (path "X.conf" gives "X.d").
  * A missing file is an error only when required.  Problems are held in cfg
@@ -296,12 +300,17 @@ struct fm_cli {
 	bool quiet;
 	int verbose;
 	int overlap; /* -1: not given */
-	/* actions in command-line order: argv[i] indices */
+	/* actions in command-line order */
 	struct fm_cli_action {
 		int signo;
-		int first, count; /* the action name, then count-1 arguments */
+		int first;          /* argv index of the action name */
+		int count;          /* the name and its positional arguments... */
+		const char **words; /* ...which are these (after "--" too) */
+		const char **named; /* "NAME=VALUE" of each --arg */
+		size_t nnamed;
 	} *actions;
 	size_t nactions;
+	bool action_open; /* while parsing: --arg and "--" add to the last */
 	char **argv;
 };
 

@@ -58,6 +58,16 @@ static struct fm_config *load(void *data, struct fm_diag *diag)
 	return cfg;
 }
 
+// Colour on a terminal, unless NO_COLOR is set (no-color.org) or the
+// terminal is dumb.
+static bool use_colour(void)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(STDOUT_FILENO) && !(no && no[0]) &&
+		!(term && strcmp(term, "dumb") == 0);
+}
+
 // --list shows plug-in types too, so it reads the files for plugin_dir;
 // other configuration problems are --check's business.
 static void list_types(struct context *ctx)
@@ -72,7 +82,7 @@ static void list_types(struct context *ctx)
 	if (cfg) {
 		load_plugins(cfg, ctx->reg, &diag);
 	}
-	fm_registry_list(ctx->reg, stdout);
+	fm_registry_list(ctx->reg, stdout, use_colour());
 	fm_config_destroy(cfg);
 	if (quiet.out) {
 		fclose(quiet.out);
@@ -151,10 +161,11 @@ int main(int argc, char **argv)
 	}
 	cfg = load(&ctx, &diag);
 	if (cli.mode == FM_MODE_CHECK || cli.mode == FM_MODE_DUMP) {
-		if (cfg && cli.mode == FM_MODE_DUMP) {
-			fm_config_dump(cfg, stdout);
-		}
 		status = cfg ? EXIT_SUCCESS : EXIT_USAGE;
+		// A dump that would not read back the same is no dump.
+		if (cfg && cli.mode == FM_MODE_DUMP && !fm_config_dump(cfg, stdout)) {
+			status = EXIT_USAGE;
+		}
 		fm_config_destroy(cfg);
 		goto out;
 	}

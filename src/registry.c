@@ -159,9 +159,15 @@ const char *fm_registry_suggest(const struct fm_registry *reg,
 	return best;
 }
 
-// Appends "word" to the line being wrapped, or starts a new line with it.
+// Colours of --list on a terminal (SGR): names bold, signatures cyan.
+#define SGR_NAME "\033[1m"
+#define SGR_ARGS "\033[36m"
+#define SGR_OFF "\033[0m"
+
+// Appends "word" to the line being wrapped, or starts a new line with it;
+// sgr (or NULL) colours it, and takes no column.
 static void wrap_word(FILE *out, const char *word, size_t len, size_t width,
-	size_t indent, size_t *col)
+	size_t indent, size_t *col, const char *sgr)
 {
 	if (*col > 0 && *col + 1 + len > width) {
 		fprintf(out, "\n%*s", (int)indent, "");
@@ -170,12 +176,13 @@ static void wrap_word(FILE *out, const char *word, size_t len, size_t width,
 		fputc(' ', out);
 		(*col)++;
 	}
-	fwrite(word, 1, len, out);
+	fprintf(out, "%s%.*s%s", sgr ? sgr : "", (int)len, word,
+		sgr ? SGR_OFF : "");
 	*col += len;
 }
 
 static void wrap_text(FILE *out, const char *text, size_t width, size_t indent,
-	size_t *col)
+	size_t *col, const char *sgr)
 {
 	while (*text) {
 		size_t len;
@@ -183,7 +190,7 @@ static void wrap_text(FILE *out, const char *text, size_t width, size_t indent,
 		text += strspn(text, " \t\n");
 		len = strcspn(text, " \t\n");
 		if (len > 0) {
-			wrap_word(out, text, len, width, indent, col);
+			wrap_word(out, text, len, width, indent, col, sgr);
 		}
 		text += len;
 	}
@@ -211,16 +218,18 @@ static char *signature(const struct fm_action_type *type)
 	return buf;
 }
 
-void fm_registry_list(const struct fm_registry *reg, FILE *out)
+void fm_registry_list(const struct fm_registry *reg, FILE *out, bool colour)
 {
+	const char *name_on = colour ? SGR_NAME : "";
+	const char *off = colour ? SGR_OFF : "";
 	size_t w = strlen("name");
 
 	for (size_t i = 0; i < reg->n; i++) {
 		size_t len = strlen(reg->entries[i].type->name);
 		w = len > w ? len : w;
 	}
-	fprintf(out, "%-*s - %s\n", (int)w, "name",
-		"description [(argument: type, ...)]");
+	fprintf(out, "%s%-*s - %s%s\n", name_on, (int)w, "name",
+		"description [(argument: type, ...)]", off);
 	for (int i = 0; i < 80; i++) {
 		fputc('-', out);
 	}
@@ -230,11 +239,13 @@ void fm_registry_list(const struct fm_registry *reg, FILE *out)
 		char *sig = signature(t);
 		size_t col = 0;
 
-		fprintf(out, "%-*s - ", (int)w, t->name);
+		fprintf(out, "%s%s%s%*s - ", name_on, t->name, off,
+			(int)(w - strlen(t->name)), "");
 		wrap_text(out, t->description ? t->description : "", 80 - w - 3,
-			w + 3, &col);
+			w + 3, &col, NULL);
 		if (sig) {
-			wrap_text(out, sig, 80 - w - 3, w + 3, &col);
+			wrap_text(out, sig, 80 - w - 3, w + 3, &col,
+				colour ? SGR_ARGS : NULL);
 		}
 		fputc('\n', out);
 		free(sig);

@@ -39,6 +39,22 @@ char *td_slurp(const char *path)
 	return text;
 }
 
+void td_copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "re"), *out = fopen(to, "we");
+	char buf[4096];
+	size_t len;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((len = fread(buf, 1, sizeof(buf), in)) > 0) {
+		assert_int_equal(fwrite(buf, 1, len, out), len);
+	}
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(chmod(to, 0644), 0);
+}
+
 static const char *copy_root;
 
 static int copy_entry(const char *path, const struct stat *st, int flag,
@@ -59,18 +75,7 @@ static int copy_entry(const char *path, const struct stat *st, int flag,
 		target[n] = '\0';
 		assert_int_equal(symlink(target, dst), 0);
 	} else {
-		FILE *in = fopen(path, "re"), *out = fopen(dst, "we");
-		char buf[4096];
-		size_t len;
-
-		assert_non_null(in);
-		assert_non_null(out);
-		while ((len = fread(buf, 1, sizeof(buf), in)) > 0) {
-			assert_int_equal(fwrite(buf, 1, len, out), len);
-		}
-		fclose(in);
-		assert_int_equal(fclose(out), 0);
-		assert_int_equal(chmod(dst, 0644), 0);
+		td_copy_file(path, dst);
 	}
 	free(dst);
 	return 0;

@@ -18,6 +18,8 @@ void td_enter(const char *sub);
 int td_leave(void **state);
 /* The whole content of a file (malloc'd); fails the test if unreadable. */
 char *td_slurp(const char *path);
+/* Copies a file byte for byte, to mode 0644. */
+void td_copy_file(const char *from, const char *to);
 /* Copies conf/NAME from the source tree into td_work. */
 void td_copy_conf(const char *name);
 /* td_slurp() with "@PLUGIN_DIR@" replaced by this build's default. */

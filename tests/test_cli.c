@@ -174,7 +174,32 @@ static void test_parse_errors(void **state)
 		"argument 'print' (actions follow --hup, --usr1, --usr2 or --on)\n"
 		TRY_HELP);
 	expect_usage_error(ARGS("--usr1=print"), "flagman: error: --usr1 takes "
-		"no '=' value\n" TRY_HELP);
+		"no value\n" TRY_HELP);
+	// An unknown option is unknown, with or without a value.
+	expect_usage_error(ARGS("--x=1"), "flagman: error: unknown option "
+		"'--x'\n" TRY_HELP);
+	expect_usage_error(ARGS("--list=yes"), "flagman: error: --list takes "
+		"no value\n" TRY_HELP);
+	// --arg belongs to the action just before it.
+	expect_usage_error(ARGS("--arg", "message=x"), "flagman: error: --arg "
+		"must follow an action (--hup, --usr1, --usr2 or --on SIGNAL, then "
+		"ACTION)\n" TRY_HELP);
+	expect_usage_error(ARGS("--usr1", "print", "-q", "-a", "message=x"),
+		"flagman: error: -a must follow an action (--hup, --usr1, --usr2 or "
+		"--on SIGNAL, then ACTION)\n" TRY_HELP);
+	expect_usage_error(ARGS("--usr1", "print", "--arg", "message"),
+		"flagman: error: --arg: expected NAME=VALUE, got 'message'\n"
+		TRY_HELP);
+	expect_usage_error(ARGS("--usr1", "print", "--arg=", "x"),
+		"flagman: error: --arg: expected NAME=VALUE, got ''\n" TRY_HELP);
+	expect_usage_error(ARGS("--usr1", "print", "--arg"), "flagman: error: "
+		"--arg needs a value\n" TRY_HELP);
+	// "--" ends the options; what follows belongs to an action.
+	expect_usage_error(ARGS("-v", "--", "x"), "flagman: error: unexpected "
+		"argument 'x' after '--' (no action just before it)\n" TRY_HELP);
+	expect_usage_error(ARGS("--usr1", "print", "-v", "--", "x"), "flagman: "
+		"error: unexpected argument 'x' after '--' (no action just before it)\n"
+		TRY_HELP);
 	expect_usage_error(ARGS("--overlap", "sometimes"), "flagman: error: "
 		"--overlap: invalid value 'sometimes' (expected queue or drop)\n"
 		TRY_HELP);
@@ -276,6 +301,49 @@ static void test_apply(void **state)
 	fm_config_destroy(cfg);
 }
 
+static const char *arg_text(struct fm_def *def, const char *key)
+{
+	struct fm_setting *s = NULL;
+
+	for (size_t i = 0; i < def->nsettings && !s; i++) {
+		if (strcmp(def->settings[i].key, key) == 0) {
+			s = &def->settings[i];
+		}
+	}
+	return s ? s->value : NULL;
+}
+
+// Arguments by name, values that look like options, and "--".
+static void test_apply_named(void **state)
+{
+	struct fm_config *cfg;
+	char out[512] = "";
+
+	(void)state;
+	cfg = apply(ARGS("--usr1", "probe", "a", "--arg", "loud=yes",
+		"-a", "wait=-1=s"), out, sizeof(out));
+	assert_null(cfg); // "-1=s" is the value, and no duration
+	assert_string_equal(out, "flagman: error: --usr1 probe: invalid "
+		"duration '-1=s' for 'wait' (e.g. 30s, 5m, 1h30m)\n");
+	out[0] = '\0';
+	cfg = apply(ARGS("--usr1", "probe", "a", "--arg", "loud=yes",
+		"--hup", "probe", "--arg=name=--c=d", "-q",
+		"--on", "usr2", "probe", "-a", "loud=no", "--", "--on", ""), out,
+		sizeof(out));
+	assert_non_null(cfg);
+	assert_int_equal(cfg->ndefs, 3);
+	assert_string_equal(arg_text(&cfg->defs[0], "name"), "a");
+	assert_string_equal(arg_text(&cfg->defs[0], "loud"), "yes");
+	assert_null(arg_text(&cfg->defs[0], "wait"));
+	assert_string_equal(arg_text(&cfg->defs[1], "name"), "--c=d");
+	// After "--", every word is an argument, even "--on".
+	assert_string_equal(cfg->defs[2].label, "--on usr2 probe");
+	assert_string_equal(arg_text(&cfg->defs[2], "name"), "--on");
+	assert_null(arg_text(&cfg->defs[2], "wait")); // '' skips it
+	assert_string_equal(arg_text(&cfg->defs[2], "loud"), "no");
+	fm_config_destroy(cfg);
+}
+
 static void test_apply_log_levels(void **state)
 {
 	static const struct {
@@ -345,6 +413,27 @@ static void test_apply_errors(void **state)
 		"mean 'print'?)\nflagman: error: --usr2 print: expected 1 argument "
 		"(message: string), got 0\n");
 	expect_apply_error(ARGS("-v"), NO_ACTIONS);
+	// By name: unknown names, twice the same, the required one missing.
+	expect_apply_error(ARGS("--usr1", "probe", "a", "--arg", "lod=yes"),
+		"flagman: error: --usr1 probe: unknown argument 'lod' (did you mean "
+		"'loud'?)\n");
+	expect_apply_error(ARGS("--usr1", "probe", "a", "--arg", "zzzzzz=1"),
+		"flagman: error: --usr1 probe: unknown argument 'zzzzzz' (see "
+		"flagman --list)\n");
+	expect_apply_error(ARGS("--usr1", "probe", "a", "--arg", "name=b"),
+		"flagman: error: --usr1 probe: argument 'name' is given twice\n");
+	expect_apply_error(ARGS("--usr1", "probe", "--arg", "loud=yes"),
+		"flagman: error: --usr1 probe: missing required key 'name'\n");
+	// No longer than a configuration file's value, so --dump can write it.
+	static char big[FM_MAX_VALUE + 2];
+	memset(big, 'x', FM_MAX_VALUE + 1);
+	expect_apply_error(ARGS("--usr1", "probe", big), "flagman: error: "
+		"--usr1 probe: the value of 'name' is longer than 131072 "
+		"characters\n");
+	big[FM_MAX_VALUE] = '\0';
+	expect_apply_error(ARGS("--usr1", "probe", big, "--arg", "loud=maybe"),
+		"flagman: error: --usr1 probe: invalid boolean 'maybe' for 'loud' "
+		"(yes/no, true/false, on/off, 1/0)\n");
 }
 
 /* ---- the binary: SPEC §2's rows that need no signal ---- */
@@ -487,6 +576,19 @@ static void test_exit_usage_errors(void **state)
 	(void)state;
 	expect_run(ARGS("--bogus"), 2, "", "flagman: error: unknown option "
 		"'--bogus'\n" TRY_HELP);
+	expect_run(ARGS("--x=1"), 2, "", "flagman: error: unknown option "
+		"'--x'\n" TRY_HELP);
+	expect_run(ARGS("--check", "--no-config", "--usr1", "exec", "/bin/true",
+		"--arg", "timout=1s"), 2, "", "flagman: error: --usr1 exec: unknown "
+		"argument 'timout' (did you mean 'timeout'?)\n");
+	// A message that starts with '-', after "--" or by name.
+	expect_run(ARGS("--dump", "--no-config", "--usr1", "print", "-q"), 2,
+		"", "flagman: error: --usr1 print: expected 1 argument (message: "
+		"string), got 0\n");
+	expect_run(ARGS("--check", "--no-config", "--usr1", "print", "--",
+		"-q"), 0, "", "");
+	expect_run(ARGS("--check", "--no-config", "--usr1", "print", "-a",
+		"message=-q"), 0, "", "");
 	expect_run(ARGS("--no-config", "--usr1"), 2, "", "flagman: error: "
 		"--usr1 needs an action name (see flagman --list)\n" TRY_HELP);
 	expect_run(ARGS("--no-config", "--usr1", "prnt", "x"), 2, "", "flagman: "
@@ -570,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_parse_modes),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_apply),
+		cmocka_unit_test(test_apply_named),
 		cmocka_unit_test(test_apply_log_levels),
 		cmocka_unit_test(test_apply_errors),
 		cmocka_unit_test(test_exit_help_version),

@@ -60,15 +60,19 @@ static const struct fm_arg_spec every_args[] = {
 	{ 0 },
 };
 
-static bool every_validate(const void *state, char *td_err, size_t errlen)
+static void every_validate(const void *state, struct fm_check *check)
 {
 	const struct every *e = state;
 
-	if (e->flag && !e->command) {
-		snprintf(td_err, errlen, "flag = yes needs a command");
-		return false;
+	if (e->flag && !fm_check_given(check, "command")) {
+		fm_check_error(check, "flag", "flag = yes needs a command");
 	}
-	return true;
+	if (e->number == 9) {
+		fm_check_error(check, "number", "9 is not allowed");
+	}
+	if (e->mode == 1 && !e->file) {
+		fm_check_error(check, NULL, "mode = slow needs a file");
+	}
 }
 
 static int every_run(struct fm_action *action, void *state,
@@ -349,6 +353,74 @@ static void test_reader_edges(void **state)
 	free(got);
 }
 
+// A value may continue over many lines, up to FM_MAX_VALUE characters.
+static void test_value_limit(void **state)
+{
+	size_t n = FM_MAX_VALUE / 100 + 1, size = n * 104 + 128;
+	char *text = malloc(size), *at = text, *got;
+
+	(void)state;
+	assert_non_null(text);
+	at += sprintf(at, "[a]\naction = print\nsignal = usr1\nmessage =\n");
+	for (size_t i = 0; i < n; i++) {
+		at += sprintf(at, "\t%0100zu\n", i);
+	}
+	// 1311 pieces of 100 and the spaces between, 132410: over the limit.
+	got = read_text(text, (size_t)(at - text));
+	assert_string_equal(got, "mem:4: error: [a]: more than 131072 "
+		"characters in the value of 'message'\n");
+	free(got);
+	// Without the last 14 lines, 1297 * 101 - 1 = 130996: it fits.
+	at = text + strlen("[a]\naction = print\nsignal = usr1\nmessage =\n") +
+		(n - 14) * 102;
+	got = read_text(text, (size_t)(at - text));
+	assert_string_equal(got, "");
+	free(got);
+	free(text);
+}
+
+/*
+ * A stream that is one line of size bytes without a newline: of it the
+ * reader may read what it skips (SKIP_MAX, 64 KiB) and stdio's buffer.
+ */
+struct endless {
+	size_t size, read;
+};
+
+static ssize_t endless_read(void *cookie, char *buf, size_t size)
+{
+	struct endless *e = cookie;
+	size_t n = e->size - e->read < size ? e->size - e->read : size;
+
+	memset(buf, 'x', n);
+	e->read += n;
+	return (ssize_t)n;
+}
+
+static void test_bounded_line(void **state)
+{
+	struct endless e = { .size = 10 * 1024 * 1024 };
+	FILE *f = fopencookie(&e, "r", (cookie_io_functions_t){
+		.read = endless_read });
+	struct fm_config *cfg = fm_config_create();
+	char *text = NULL;
+	size_t size = 0;
+	struct fm_diag diag = { .out = open_memstream(&text, &size) };
+
+	(void)state;
+	assert_non_null(f);
+	assert_false(fm_config_read_file(cfg, "big", f, &diag));
+	fm_config_flush(cfg, &diag);
+	fclose(diag.out);
+	assert_string_equal(text, "big:1: error: line is longer than 65536 "
+		"characters (at most 198 are allowed); the rest of the file is not "
+		"read\n");
+	assert_true(e.read <= 65536 + 2 * BUFSIZ);
+	fclose(f);
+	free(text);
+	fm_config_destroy(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +434,7 @@ int main(void)
 		BAD("header-junk"), BAD("bad-header"), BAD("colon"),
 		BAD("no-equals"), BAD("empty-key"), BAD("nul"), BAD("empty-set"),
 		BAD("reload-bound"), BAD("reload-not-trigger"), BAD("several"),
+		BAD("quoting"), BAD("builtin-checks"),
 #define VALUE(name) { "values/" name, test_value, NULL, td_leave, (void *)name }
 		VALUE("int"), VALUE("bool"), VALUE("duration"), VALUE("path"),
 		VALUE("argv"), VALUE("signal"), VALUE("user"), VALUE("group"),
@@ -372,6 +445,8 @@ int main(void)
 		TEST(test_dropins_without_main),
 		TEST(test_unreadable),
 		TEST(test_reader_edges),
+		TEST(test_value_limit),
+		TEST(test_bounded_line),
 	};
 
 	umask(022);

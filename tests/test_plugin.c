@@ -206,8 +206,8 @@ static void expect_refusal(struct fixture *f, const char *name,
 
 static void test_refused_abi(void **state)
 {
-	expect_refusal(*state, "BAD_ABI", "bad_abi.so", 0644, "built for plug-in ABI 2, "
-		"this flagman has ABI 1 (rebuild it against flagman.pc)");
+	expect_refusal(*state, "BAD_ABI", "bad_abi.so", 0644, "built for plug-in ABI 3, "
+		"this flagman has ABI 2 (rebuild it against flagman.pc)");
 }
 
 static void test_refused_no_symbol(void **state)

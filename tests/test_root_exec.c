@@ -88,7 +88,7 @@ static void test_user(void **state)
 	t_finish(&p);
 }
 
-// Not root: user= is refused at set-up, with the reason.
+// Not root: user= is refused at load, with the key's line and the reason.
 static void test_user_needs_root(void **state)
 {
 	const char *conf;
@@ -101,9 +101,9 @@ static void test_user_needs_root(void **state)
 	tp_strings_keep((char *)conf);
 	assert_int_equal(tp_run_as(65534, 65534, (const char *const[]){
 		"flagman", "-c", conf, "--no-systemd", NULL }, err, sizeof(err)), 2);
-	assert_string_equal(err, "flagman: error: [who]: 'user' and 'group' "
-		"need flagman to run as root (it runs as uid 65534)\n"
-		"flagman: error: [who]: set-up failed\n");
+	assert_string_equal(err, tp_fmt("%s:4: error: [who]: 'user' and "
+		"'group' need flagman to run as root (it runs as uid 65534)\n",
+		conf));
 }
 
 /*

@@ -245,13 +245,13 @@ static void test_config_errors(void **state)
 	assert_int_equal(t_run((const char *const[]){ "flagman", "--check", "-c",
 		conf, NULL }, out, sizeof(out), err, sizeof(err)), 2);
 	assert_string_equal(err, tp_fmt(
-		"%s:1: error: [both]: exactly one of 'pid' and 'pidfile' is "
+		"%s:5: error: [both]: exactly one of 'pid' and 'pidfile' is "
 		"required\n"
 		"%s:7: error: [neither]: exactly one of 'pid' and 'pidfile' is "
 		"required\n"
 		"%s:14: error: [zero]: 0 for 'pid' is out of range (1 to "
 		"2147483647)\n"
-		"%s:16: error: [everyone]: 'process_group' with 'pid = 1' would "
+		"%s:20: error: [everyone]: 'process_group' with 'pid = 1' would "
 		"signal every process\n", conf, conf, conf, conf));
 }
 

@@ -19,6 +19,21 @@ struct countdown {
 	long long left;    /* runs left */
 };
 
+// Runs at load and for --check: a problem names the key it is about.
+static void countdown_validate(const void *state, struct fm_check *check)
+{
+	const struct countdown *c = state;
+
+	if (c->message && !c->message[0]) {
+		fm_check_error(check, "message", "an empty 'message' would print "
+			"an empty line");
+	}
+	if (c->interval > 0 && c->interval < 10) {
+		fm_check_error(check, "interval", "'interval' is 0 or at least "
+			"10ms");
+	}
+}
+
 static int countdown_set_up(struct fm_action *action, void *state)
 {
 	struct countdown *c = state;
@@ -84,6 +99,7 @@ static const struct fm_action_type countdown = {
 		"'interval' per run, and closes itself after the last.",
 	.args = countdown_args,
 	.state_size = sizeof(struct countdown),
+	.validate = countdown_validate,
 	.set_up = countdown_set_up,
 	.run = countdown_run,
 	.stop = countdown_stop,

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a structure below or a callback's meaning changes. */
-#define FM_ACTION_ABI 1
+#define FM_ACTION_ABI 2
 
 /*
  * Argument types, and the C type each one is stored as in the state block.
@@ -86,6 +86,7 @@ enum fm_result {
 #define FM_RUN_PENDING (-1)
 
 struct fm_action; /* opaque: one configured instance of a type */
+struct fm_check;  /* opaque: where validate reports problems */
 
 struct fm_action_type {
 	unsigned abi;            /* FM_ACTION_ABI */
@@ -95,11 +96,15 @@ struct fm_action_type {
 	size_t state_size;
 
 	/*
-	 * Optional.  Checks that the arguments fit together; on failure writes
-	 * a message to err (the caller adds file, line and section) and
-	 * returns false.  Runs at load, --check included, before set_up.
+	 * Optional.  Checks that the arguments fit together, and everything
+	 * set_up would refuse, without side effects: it runs at load, for
+	 * --check too, so that a configuration --check accepts starts.  Each
+	 * problem goes to fm_check_error(), which names the key it is about.
+	 * Runs even when some argument had an invalid value (already reported):
+	 * such an argument holds its unset value, and fm_check_given() tells
+	 * it from one left out.
 	 */
-	bool (*validate)(const void *state, char *err, size_t errlen);
+	void (*validate)(const void *state, struct fm_check *check);
 	/* Optional.  Returns 0, or a negative errno after logging why. */
 	int (*set_up)(struct fm_action *action, void *state);
 	/* Required.  Returns an enum fm_result or FM_RUN_PENDING. */
@@ -128,6 +133,17 @@ struct fm_plugin {
 	unsigned abi; /* FM_ACTION_ABI */
 	const struct fm_action_type *const *types; /* NULL-terminated */
 };
+
+/*
+ * For validate: reports a problem with the value of key, at the line that
+ * sets it (with NULL, or a key that was not given, at the section).  A
+ * problem with a key whose value was invalid is not reported twice.
+ */
+void fm_check_error(struct fm_check *check, const char *key,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* For validate: was key given (in a file or on the command line), even
+ * with an invalid value? */
+bool fm_check_given(const struct fm_check *check, const char *key);
 
 /* Services flagman offers to actions.  All take the action they act for. */
 
