@@ -305,10 +305,10 @@ static int open_walked(const char *path, int flags, struct fm_safe *s,
 
 // The message for a failed open_walked.
 static void open_failed(struct fm_config *cfg, const char *file, int r,
-	const char *err)
+	const char *err, const char *kind)
 {
 	if (r == -EPERM && *err) {
-		fm_config_error(cfg, file, 0, "refusing %s", err);
+		fm_config_error(cfg, file, 0, "refusing %s: %s", kind, err);
 	} else {
 		fm_config_error(cfg, file, 0, "cannot open: %s", strerror(-r));
 	}
@@ -337,7 +337,7 @@ static bool read_path(struct fm_config *cfg, const char *path, bool required,
 		return false;
 	}
 	if (fd < 0) {
-		open_failed(cfg, file, fd, err);
+		open_failed(cfg, file, fd, err, "file");
 		return false;
 	}
 	f = check_file(cfg, file, fd, &s);
@@ -399,9 +399,9 @@ static int dropin_dir_open(struct fm_config *cfg, const char *dir)
 		fm_config_error(cfg, file, 0, "not a directory");
 		cfg->incomplete = true;
 	} else if (fd < 0) {
-		open_failed(cfg, file, fd, err);
+		open_failed(cfg, file, fd, err, "directory");
 	} else if (fstat(fd, &st) < 0) {
-		open_failed(cfg, file, -errno, err);
+		open_failed(cfg, file, -errno, err, "directory");
 	} else if (!fm_safe_trusted(&s, &st, file, err, sizeof(err))) {
 		fm_config_error(cfg, file, 0, "%s", err);
 		cfg->incomplete = true;

@@ -141,9 +141,13 @@ static int enter_parent(struct fm_safe *s, char *err, size_t errlen)
 {
 	int fd = openat(s->dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	uid_t ctl = combine(s->dir.st_uid, s->link_uid);
+	char parent[PATH_MAX], *slash;
 	struct stat st;
-	char *slash;
 
+	snprintf(parent, sizeof(parent), "%s", s->path);
+	if ((slash = strrchr(parent, '/'))) {
+		*slash = '\0';
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (fd >= 0) {
 			close(fd);
@@ -152,12 +156,10 @@ static int enter_parent(struct fm_safe *s, char *err, size_t errlen)
 	}
 	if (ctl != 0 && st.st_uid != ctl) {
 		close(fd);
-		return unsafe(s, "..", &st, ctl, err, errlen);
+		return unsafe(s, *parent ? parent : "/", &st, ctl, err, errlen);
 	}
 	enter(s, fd, &st);
-	if ((slash = strrchr(s->path, '/'))) {
-		*slash = '\0';
-	}
+	memcpy(s->path, parent, sizeof(parent));
 	return 0;
 }
 
