@@ -180,7 +180,7 @@ static bool honoured(struct fm_action *action, const struct sigfwd *s,
 			"%s: a pidfile may never name PID 1", s->pidfile);
 		return false;
 	}
-	if (writer == 0 || writer == geteuid()) {
+	if (writer == 0) { // root, or the user flagman runs as
 		return true;
 	}
 	fm_safe_who(writer, who, sizeof(who));

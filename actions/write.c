@@ -99,7 +99,7 @@ static const char *refusal(const struct fm_safe *s, const struct stat *st,
 	char *buf, size_t size)
 {
 	uid_t dir_who = s->dir.st_mode & (S_IWGRP | S_IWOTH) ? FM_SAFE_ANYONE :
-		s->dir.st_uid;
+		fm_safe_owner(&s->dir);
 	uid_t ctl = fm_safe_slot(s, st);
 	char who[32];
 
@@ -112,8 +112,8 @@ static const char *refusal(const struct fm_safe *s, const struct stat *st,
 		return buf;
 	}
 	// The user's own file, or the one this daemon made there.
-	if (ctl == 0 || st->st_uid == ctl || (s->link_uid == 0 &&
-			(st->st_uid == 0 || st->st_uid == geteuid()))) {
+	if (ctl == 0 || fm_safe_owner(st) == ctl || (s->link_uid == 0 &&
+			fm_safe_owner(st) == 0)) {
 		return NULL;
 	}
 	snprintf(buf, size, "it is owned by uid %u, in a directory that %s "

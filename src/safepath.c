@@ -13,7 +13,8 @@
  * sticky bit; in a sticky directory only the directory's and the entry's
  * owners; and the owner of a symlink that led here) and refuses the step
  * when that is a non-root user and the entry belongs to someone else: the
- * "unsafe path transition" of systemd-tmpfiles.  A step from root's
+ * "unsafe path transition" of systemd-tmpfiles.  flagman's own user counts
+ * as root does (when not root, it cannot be tricked by itself).  A step from root's
  * directory to a user's is fine (it only gives control away), so control,
  * once given to a user, stays with that user or the walk is refused.
  */
@@ -26,6 +27,11 @@
 #include "safepath.h"
 
 #define MAX_LINKS 32
+
+uid_t fm_safe_owner(const struct stat *st)
+{
+	return st->st_uid == geteuid() ? 0 : st->st_uid;
+}
 
 // Two users' control together: root adds nothing; two different users make
 // "anyone".
@@ -41,13 +47,13 @@ static uid_t combine(uid_t a, uid_t b)
 static uid_t slot_owner(const struct stat *d, const struct stat *e)
 {
 	if (!(d->st_mode & (S_IWGRP | S_IWOTH))) {
-		return d->st_uid;
+		return fm_safe_owner(d);
 	}
 	if (!(d->st_mode & S_ISVTX)) {
 		return FM_SAFE_ANYONE;
 	}
 	// Sticky: only the directory's and the entry's owners may rename it.
-	return combine(d->st_uid, e->st_uid);
+	return combine(fm_safe_owner(d), fm_safe_owner(e));
 }
 
 uid_t fm_safe_slot(const struct fm_safe *s, const struct stat *st)
@@ -60,7 +66,7 @@ uid_t fm_safe_writer(const struct fm_safe *s, const struct stat *st)
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
 		return FM_SAFE_ANYONE;
 	}
-	return combine(fm_safe_slot(s, st), st->st_uid);
+	return combine(fm_safe_slot(s, st), fm_safe_owner(st));
 }
 
 const char *fm_safe_who(uid_t uid, char *buf, size_t size)
@@ -126,7 +132,7 @@ static int enter_root(struct fm_safe *s, char *err, size_t errlen)
 		}
 		return failed("/", errno, err, errlen);
 	}
-	if (s->link_uid != 0 && st.st_uid != s->link_uid) {
+	if (s->link_uid != 0 && fm_safe_owner(&st) != s->link_uid) {
 		close(fd);
 		return unsafe(s, "/", &st, s->link_uid, err, errlen);
 	}
@@ -140,7 +146,7 @@ static int enter_root(struct fm_safe *s, char *err, size_t errlen)
 static int enter_parent(struct fm_safe *s, char *err, size_t errlen)
 {
 	int fd = openat(s->dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	uid_t ctl = combine(s->dir.st_uid, s->link_uid);
+	uid_t ctl = combine(fm_safe_owner(&s->dir), s->link_uid);
 	char parent[PATH_MAX], *slash;
 	struct stat st;
 
@@ -154,7 +160,7 @@ static int enter_parent(struct fm_safe *s, char *err, size_t errlen)
 		}
 		return failed(s->path, errno, err, errlen);
 	}
-	if (ctl != 0 && st.st_uid != ctl) {
+	if (ctl != 0 && fm_safe_owner(&st) != ctl) {
 		close(fd);
 		return unsafe(s, *parent ? parent : "/", &st, ctl, err, errlen);
 	}
@@ -206,7 +212,7 @@ static int follow_link(struct fm_safe *s, int fd, const struct stat *st,
 	memmove(rest + tlen + 1, rest, rlen + 1);
 	memcpy(rest, target, tlen);
 	rest[tlen] = '/';
-	s->link_uid = st->st_uid;
+	s->link_uid = fm_safe_owner(st);
 	snprintf(s->link, sizeof(s->link), "%s", shown);
 	return target[0] == '/' ? enter_root(s, err, errlen) : 0;
 }
@@ -237,7 +243,7 @@ static int step(struct fm_safe *s, const char *comp, bool last, char *rest,
 		goto out;
 	}
 	ctl = fm_safe_slot(s, &st);
-	if (ctl != 0 && st.st_uid != ctl) {
+	if (ctl != 0 && fm_safe_owner(&st) != ctl) {
 		r = unsafe(s, shown, &st, ctl, err, errlen);
 	} else if (S_ISLNK(st.st_mode)) {
 		r = ++*links > MAX_LINKS ? failed(shown, ELOOP, err, errlen) :

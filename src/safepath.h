@@ -18,7 +18,7 @@ struct fm_safe {
 	int dirfd;               /* O_PATH descriptor of the final directory */
 	struct stat dir;         /* its status */
 	uid_t link_uid;          /* owner of the symlink that named the final
-	                          * component, 0 if none did */
+	                          * component (fm_safe_owner), 0 if none did */
 	char name[NAME_MAX + 1]; /* the final component, "." for "/" */
 	char path[PATH_MAX];     /* the directory as resolved, for messages */
 	char shown[PATH_MAX];    /* path/name */
@@ -41,6 +41,9 @@ int fm_safe_walk(const char *path, bool follow, struct fm_safe *s,
 	char *err, size_t errlen);
 void fm_safe_finish(struct fm_safe *s);
 
+/* The owner of st, with flagman's own user (when not root) counted as
+ * root: 0 for both. */
+uid_t fm_safe_owner(const struct stat *st);
 /* Who can replace the entry with status st in s's directory, or make the
  * path name something else: 0 (root alone), a uid, or FM_SAFE_ANYONE. */
 uid_t fm_safe_slot(const struct fm_safe *s, const struct stat *st);
