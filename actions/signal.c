@@ -166,11 +166,12 @@ static bool proc_uids(pid_t pid, unsigned *real, unsigned *saved)
  * May a PID from a pidfile that writer can change be signalled?  Only what
  * writer could signal itself (kill(2)'s rule: the target's real or saved
  * uid is theirs); never PID 1; and with process_group, only a pidfile that
- * root alone can change, since a group may hold anyone's processes.
- * pidfd pins the process between this check and the signal.
+ * root alone can change, since a group may hold anyone's processes.  For a
+ * writer other than root, the process is pinned with a pidfd (*pidfd)
+ * before its uids are read, so a reused PID cannot take its place.
  */
 static bool honoured(struct fm_action *action, const struct sigfwd *s,
-	pid_t pid, uid_t writer)
+	pid_t pid, uid_t writer, int *pidfd)
 {
 	unsigned real, saved;
 	char who[32];
@@ -192,7 +193,8 @@ static bool honoured(struct fm_action *action, const struct sigfwd *s,
 		fm_action_log(action, FM_LOG_WARNING, "refusing process group %d from "
 			"pidfile %s: %s can change the pidfile (process_group needs one "
 			"that only root can change)", (int)pid, s->pidfile, who);
-	} else if (!proc_uids(pid, &real, &saved)) {
+	} else if (((*pidfd = pidfd_open(pid, 0)) < 0 && errno != ENOSYS) ||
+			!proc_uids(pid, &real, &saved)) {
 		fm_action_log(action, FM_LOG_WARNING, "cannot check PID %d from "
 			"pidfile %s: %s", (int)pid, s->pidfile, strerror(errno));
 	} else if (real != writer && saved != writer) {
@@ -206,7 +208,8 @@ static bool honoured(struct fm_action *action, const struct sigfwd *s,
 	return false;
 }
 
-// Sends signo to pid (or its group); -1 with errno set.
+// Sends signo to pid (or its group), through pidfd if there is one; -1
+// with errno set.
 static int send_to(const struct sigfwd *s, pid_t pid, int pidfd, int signo)
 {
 	if (s->process_group) {
@@ -226,7 +229,7 @@ static int signal_run(struct fm_action *action, void *state,
 	uid_t writer = 0;
 	pid_t pid = s->pid ? (pid_t)s->pid :
 		read_pidfile(action, s->pidfile, &writer);
-	int pidfd = -1, r;
+	int pidfd = -1, r = -1;
 	char name[16];
 
 	if (!pid) {
@@ -236,26 +239,14 @@ static int signal_run(struct fm_action *action, void *state,
 	if (s->process_group && pid == 1) {
 		fm_action_log(action, FM_LOG_WARNING, "refusing to signal process "
 			"group 1");
-		return FM_RESULT_FAILED;
-	}
-	// Pinned before the check, so a reused PID cannot take its place.
-	if (!s->process_group && (pidfd = pidfd_open(pid, 0)) < 0 &&
-			errno != ENOSYS) {
-		r = -1;
-	} else if (s->pidfile && !honoured(action, s, pid, writer)) {
-		if (pidfd >= 0) {
-			close(pidfd);
+	} else if (!s->pidfile || honoured(action, s, pid, writer, &pidfd)) {
+		if ((r = send_to(s, pid, pidfd, signo)) < 0) {
+			fm_action_log(action, FM_LOG_WARNING, "cannot send SIG%s to %s "
+				"%ld%s%s: %s", sig_name(signo, name, sizeof(name)),
+				s->process_group ? "process group" : "PID", (long)pid,
+				s->pidfile ? " from " : "", s->pidfile ? s->pidfile : "",
+				strerror(errno));
 		}
-		return FM_RESULT_FAILED;
-	} else {
-		r = send_to(s, pid, pidfd, signo);
-	}
-	if (r < 0) {
-		fm_action_log(action, FM_LOG_WARNING, "cannot send SIG%s to %s %ld%s"
-			"%s: %s", sig_name(signo, name, sizeof(name)),
-			s->process_group ? "process group" : "PID", (long)pid,
-			s->pidfile ? " from " : "", s->pidfile ? s->pidfile : "",
-			strerror(errno));
 	}
 	if (pidfd >= 0) {
 		close(pidfd);

@@ -28,6 +28,7 @@
 #define OTHER 65533  /* a second unprivileged uid */
 
 static const char *udir;   /* tp_dir/u, the service user's directory */
+static pid_t targets[2];   /* processes to kill at the tear-down */
 static const char *victim; /* tp_dir/victim, root's file */
 
 static int set_up(void **state)
@@ -42,6 +43,18 @@ static int set_up(void **state)
 	tp_strings_keep(t_write(tp_dir, "victim", "secret\n"));
 	assert_int_equal(chmod(victim, 0600), 0);
 	return 0;
+}
+
+static int tear_down(void **state)
+{
+	for (size_t i = 0; i < 2; i++) {
+		if (targets[i] > 0) {
+			kill(targets[i], SIGKILL);
+			waitpid(targets[i], NULL, 0);
+			targets[i] = 0;
+		}
+	}
+	return tp_dir_tear_down(state);
 }
 
 // Becomes the service user (in a child process).
@@ -260,6 +273,7 @@ static pid_t target_start(bool user)
 			pause();
 		}
 	}
+	targets[targets[0] > 0] = pid;
 	target_ready(pid, user ? USER : 0);
 	return pid;
 }
@@ -268,6 +282,9 @@ static void target_stop(pid_t pid)
 {
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	for (size_t i = 0; i < 2; i++) {
+		targets[i] = targets[i] == pid ? 0 : targets[i];
+	}
 }
 
 // A signal sent to the process is pending in the shared set.
@@ -296,6 +313,7 @@ static void signal_start(struct t_proc *p, const char *pidfile,
 }
 
 // One run: the line logged, or none (NULL) when the signal was sent.
+// valgrind's 3.19 knows no pidfd_open, and says so on stderr: skipped.
 static void signal_run(struct t_proc *p, const char *log)
 {
 	char line[4096];
@@ -303,7 +321,9 @@ static void signal_run(struct t_proc *p, const char *log)
 	t_kill(p, SIGUSR1);
 	t_expect_out(p, (const char *const[]){ "next", NULL });
 	if (log) {
-		assert_true(t_err_line(p, line, sizeof(line), T_TIMEOUT));
+		do {
+			assert_true(t_err_line(p, line, sizeof(line), T_TIMEOUT));
+		} while (strncmp(line, "--", 2) == 0 || strncmp(line, "==", 2) == 0);
 		assert_string_equal(line, tp_fmt("flagman: warning: [fwd]: %s",
 			log));
 	}
@@ -450,8 +470,7 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, set_up, \
-	tp_dir_tear_down)
+#define T(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
 		T(test_write_symlink),
 		T(test_write_hard_link),
 		T(test_write_symlinked_parent),
