@@ -14,9 +14,10 @@
  * owners; and the owner of a symlink that led here) and refuses the step
  * when that is a non-root user and the entry belongs to someone else: the
  * "unsafe path transition" of systemd-tmpfiles.  flagman's own user counts
- * as root does (when not root, it cannot be tricked by itself).  A step from root's
- * directory to a user's is fine (it only gives control away), so control,
- * once given to a user, stays with that user or the walk is refused.
+ * as root does (when not root, it cannot be tricked by itself).  A step
+ * from root's directory to a user's is fine (it only gives control away),
+ * so control, once given to a user, stays with that user or the walk is
+ * refused.
  */
 #include <errno.h>
 #include <fcntl.h>
