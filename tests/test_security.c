@@ -5,6 +5,7 @@
  * signals, which plug-in it loads or which configuration it reads.  Every
  * case needs root: as anyone else the program exits 77 (skipped).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -26,6 +27,7 @@
 
 #define USER 65534   /* nobody */
 #define OTHER 65533  /* a second unprivileged uid */
+#define UNSHARE "/usr/bin/unshare"
 
 static const char *udir;   /* tp_dir/u, the service user's directory */
 static pid_t targets[2];   /* processes to kill at the tear-down */
@@ -358,6 +360,80 @@ static void test_pidfile_refused(void **state)
 	target_stop(root);
 }
 
+// The process whose parent is pid, waited for.
+static pid_t child_of(pid_t pid)
+{
+	long long deadline = tp_clock_ms() + T_TIMEOUT;
+
+	do {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		pid_t found = 0;
+		char ppid[32];
+
+		assert_non_null(d);
+		while (!found && (de = readdir(d))) {
+			pid_t p = (pid_t)atoi(de->d_name);
+			if (p > 0 && tp_proc_status(p, "PPid", ppid, sizeof(ppid)) &&
+					atoi(ppid) == (int)pid) {
+				found = p;
+			}
+		}
+		closedir(d);
+		if (found) {
+			return found;
+		}
+		poll(NULL, 0, 5);
+	} while (tp_clock_ms() < deadline);
+	fail_msg("no child of %d appeared", (int)pid);
+	return 0;
+}
+
+/*
+ * PID 1 is never signalled, even from root's own pidfile: flagman runs as
+ * PID 1 of a new PID namespace, so a USR2 sent there would reach flagman
+ * itself and run its [mark] action.
+ */
+static void test_pidfile_pid1(void **state)
+{
+	const char *pidfile = tp_fmt("%s/one.pid", tp_dir);
+	const char *conf = tp_fmt("%s/one.conf", tp_dir);
+	char *bin = strdup(t_flagman()), line[4096];
+	struct t_proc p;
+	pid_t flagman;
+
+	(void)state;
+	assert_non_null(bin);
+	if (access(UNSHARE, X_OK) < 0) {
+		free(bin);
+		skip();
+	}
+	tp_strings_keep(t_write(tp_dir, "one.pid", "1\n"));
+	tp_strings_keep(t_write(tp_dir, "one.conf", tp_fmt("[fwd]\naction = "
+		"signal\nsignal = usr1\nsend = usr2\npidfile = %s\n\n[next]\n"
+		"action = print\nsignal = usr1\nmessage = next\n\n[mark]\n"
+		"action = print\nsignal = usr2\nmessage = got usr2\n", pidfile)));
+	// unshare(1) forks flagman into the namespace, where it is PID 1.
+	setenv("FLAGMAN_BIN", UNSHARE, 1);
+	t_start(&p, (const char *const[]){ "unshare", "--pid", "--fork", bin,
+		"-c", conf, NULL }, NULL, false);
+	setenv("FLAGMAN_BIN", bin, 1);
+	free(bin);
+	t_expect_out(&p, (const char *const[]){ "init", "init", NULL });
+	flagman = child_of(p.pid);
+	assert_int_equal(kill(flagman, SIGUSR1), 0);
+	t_expect_out(&p, (const char *const[]){ "next", NULL });
+	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
+	assert_string_equal(line, tp_fmt("flagman: warning: [fwd]: refusing "
+		"PID 1 from pidfile %s: a pidfile may never name PID 1", pidfile));
+	// Had USR2 been sent, "got usr2" would come before the shutdown's
+	// "cleanup" lines.
+	assert_int_equal(kill(flagman, SIGTERM), 0);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&p), "cleanup\ncleanup\n");
+	t_finish(&p);
+}
+
 static void test_pidfile_own_process(void **state)
 {
 	const char *pidfile = tp_fmt("%s/app.pid", udir);
@@ -476,6 +552,7 @@ int main(void)
 		T(test_write_symlinked_parent),
 		T(test_write_allowed),
 		T(test_pidfile_refused),
+		T(test_pidfile_pid1),
 		T(test_pidfile_own_process),
 		T(test_plugin),
 		T(test_config),
