@@ -1,7 +1,9 @@
 /*
  * signal: forwards a signal (by default the one that started the chain) to
  * a process named by pid, or by a pidfile read again at every run, or to
- * that process's group.
+ * that process's group.  A pidfile that a non-root user could change (see
+ * src/safepath.c) is honoured only for that user's own processes, never
+ * for PID 1 or a process group.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "flagman/action.h"
+#include "safepath.h"
 
 struct sigfwd {
 	int send;       /* 0: the signal that started the run */
@@ -71,26 +75,54 @@ static pid_t parse_pid(const char *text)
 	return (pid_t)v;
 }
 
+// Opens the pidfile through the safe-path walk; *writer is who can change
+// what it says (see fm_safe_writer).  -1 after logging why not.
+static int open_pidfile(struct fm_action *action, const char *path,
+	uid_t *writer)
+{
+	char err[2 * PATH_MAX + 128];
+	struct fm_safe s;
+	struct stat st;
+	int fd, r;
+
+	if ((r = fm_safe_walk(path, true, &s, err, sizeof(err))) < 0) {
+		if (r == -EPERM) {
+			fm_action_log(action, FM_LOG_WARNING, "refusing pidfile %s: %s",
+				path, err);
+		} else {
+			fm_action_log(action, FM_LOG_WARNING, "cannot open pidfile %s: "
+				"%s", path, strerror(-r));
+		}
+		return -1;
+	}
+	// O_NONBLOCK: a FIFO planted at the path must not hang the loop.
+	fd = openat(s.dirfd, s.name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+		O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0) {
+		fm_action_log(action, FM_LOG_WARNING, "cannot open pidfile %s: %s",
+			path, strerror(errno));
+	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fm_action_log(action, FM_LOG_WARNING, "pidfile %s is not a regular "
+			"file", path);
+		close(fd);
+		fd = -1;
+	} else {
+		*writer = fm_safe_writer(&s, &st);
+	}
+	fm_safe_finish(&s);
+	return fd;
+}
+
 // Reads the PID in the pidfile; 0 after logging why there is none.
-static pid_t read_pidfile(struct fm_action *action, const char *path)
+static pid_t read_pidfile(struct fm_action *action, const char *path,
+	uid_t *writer)
 {
 	char buf[32], shown[sizeof(buf)];
-	struct stat st;
 	ssize_t n;
 	pid_t pid;
 	int fd;
 
-	// O_NONBLOCK: a FIFO planted at the path must not hang the loop.
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		fm_action_log(action, FM_LOG_WARNING, "cannot open pidfile %s: %s",
-			path, strerror(errno));
-		return 0;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fm_action_log(action, FM_LOG_WARNING, "pidfile %s is not a regular "
-			"file", path);
-		close(fd);
+	if ((fd = open_pidfile(action, path, writer)) < 0) {
 		return 0;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -111,12 +143,93 @@ static pid_t read_pidfile(struct fm_action *action, const char *path)
 	return pid;
 }
 
+// The real and saved uids of a process, from /proc/PID/status.
+static bool proc_uids(pid_t pid, unsigned *real, unsigned *saved)
+{
+	char path[64], line[256];
+	unsigned eff;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re"))) {
+		return false;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		found = sscanf(line, "Uid: %u %u %u", real, &eff, saved) == 3;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * May a PID from a pidfile that writer can change be signalled?  Only what
+ * writer could signal itself (kill(2)'s rule: the target's real or saved
+ * uid is theirs); never PID 1; and with process_group, only a pidfile that
+ * root alone can change, since a group may hold anyone's processes.  For a
+ * writer other than root, the process is pinned with a pidfd (*pidfd)
+ * before its uids are read, so a reused PID cannot take its place.
+ */
+static bool honoured(struct fm_action *action, const struct sigfwd *s,
+	pid_t pid, uid_t writer, int *pidfd)
+{
+	unsigned real, saved;
+	char who[32];
+
+	if (pid == 1) {
+		fm_action_log(action, FM_LOG_WARNING, "refusing PID 1 from pidfile "
+			"%s: a pidfile may never name PID 1", s->pidfile);
+		return false;
+	}
+	if (writer == 0) { // root, or the user flagman runs as
+		return true;
+	}
+	fm_safe_who(writer, who, sizeof(who));
+	if (writer == FM_SAFE_ANYONE) {
+		fm_action_log(action, FM_LOG_WARNING, "refusing PID %d from pidfile "
+			"%s: group or others can change the pidfile", (int)pid,
+			s->pidfile);
+	} else if (s->process_group) {
+		fm_action_log(action, FM_LOG_WARNING, "refusing process group %d from "
+			"pidfile %s: %s can change the pidfile (process_group needs one "
+			"that only root can change)", (int)pid, s->pidfile, who);
+	} else if (((*pidfd = pidfd_open(pid, 0)) < 0 && errno != ENOSYS) ||
+			!proc_uids(pid, &real, &saved)) {
+		fm_action_log(action, FM_LOG_WARNING, "cannot check PID %d from "
+			"pidfile %s: %s", (int)pid, s->pidfile, strerror(errno));
+	} else if (real != writer && saved != writer) {
+		fm_action_log(action, FM_LOG_WARNING, "refusing PID %d from pidfile "
+			"%s: %s can change the pidfile, and the process is not theirs "
+			"(real uid %u, saved uid %u)", (int)pid, s->pidfile, who, real,
+			saved);
+	} else {
+		return true;
+	}
+	return false;
+}
+
+// Sends signo to pid (or its group), through pidfd if there is one; -1
+// with errno set.
+static int send_to(const struct sigfwd *s, pid_t pid, int pidfd, int signo)
+{
+	if (s->process_group) {
+		return kill(-pid, signo);
+	}
+	if (pidfd >= 0) {
+		return pidfd_send_signal(pidfd, signo, NULL, 0);
+	}
+	return kill(pid, signo);
+}
+
 static int signal_run(struct fm_action *action, void *state,
 	const struct fm_run *run)
 {
 	struct sigfwd *s = state;
 	int signo = s->send ? s->send : run->signo;
-	pid_t pid = s->pid ? (pid_t)s->pid : read_pidfile(action, s->pidfile);
+	uid_t writer = 0;
+	pid_t pid = s->pid ? (pid_t)s->pid :
+		read_pidfile(action, s->pidfile, &writer);
+	int pidfd = -1, r = -1;
 	char name[16];
 
 	if (!pid) {
@@ -126,14 +239,19 @@ static int signal_run(struct fm_action *action, void *state,
 	if (s->process_group && pid == 1) {
 		fm_action_log(action, FM_LOG_WARNING, "refusing to signal process "
 			"group 1");
-		return FM_RESULT_FAILED;
+	} else if (!s->pidfile || honoured(action, s, pid, writer, &pidfd)) {
+		if ((r = send_to(s, pid, pidfd, signo)) < 0) {
+			fm_action_log(action, FM_LOG_WARNING, "cannot send SIG%s to %s "
+				"%ld%s%s: %s", sig_name(signo, name, sizeof(name)),
+				s->process_group ? "process group" : "PID", (long)pid,
+				s->pidfile ? " from " : "", s->pidfile ? s->pidfile : "",
+				strerror(errno));
+		}
 	}
-	if (kill(s->process_group ? -pid : pid, signo) < 0) {
-		fm_action_log(action, FM_LOG_WARNING, "cannot send SIG%s to %s %ld%s"
-			"%s: %s", sig_name(signo, name, sizeof(name)),
-			s->process_group ? "process group" : "PID", (long)pid,
-			s->pidfile ? " from " : "", s->pidfile ? s->pidfile : "",
-			strerror(errno));
+	if (pidfd >= 0) {
+		close(pidfd);
+	}
+	if (r < 0) {
 		return FM_RESULT_FAILED;
 	}
 	fm_action_log(action, FM_LOG_INFO, "sent SIG%s to %s %ld",

@@ -2,6 +2,10 @@
  * write: writes a fixed content to a file or a FIFO, truncating or
  * appending.  Never blocks: the open and the writes are non-blocking, so a
  * FIFO without a reader, or one whose reader stalls, is a logged failure.
+ * The path is walked with the safe-path rules (src/safepath.c): the final
+ * component is never followed if it is a symlink, and a file that another
+ * user could have put in place (a hard link, or a file of someone other
+ * than the directory's owner) is refused before anything is written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "flagman/action.h"
+#include "safepath.h"
 
 struct writer {
 	char *path;
@@ -90,21 +96,94 @@ static int write_set_up(struct fm_action *action, void *state)
 	return 0;
 }
 
+// Why the file with status st, just opened in s's directory, must not be
+// written; NULL if it may be.
+static const char *refusal(const struct fm_safe *s, const struct stat *st,
+	char *buf, size_t size)
+{
+	uid_t dir_who = s->dir.st_mode & (S_IWGRP | S_IWOTH) ? FM_SAFE_ANYONE :
+		fm_safe_owner(&s->dir);
+	uid_t ctl = fm_safe_slot(s, st);
+	char who[32];
+
+	// A hard link made by whoever can write the directory could be
+	// another name of any file on the file system.
+	if (dir_who != 0 && st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
+		snprintf(buf, size, "it has %lu hard links, in a directory that %s "
+			"can write", (unsigned long)st->st_nlink,
+			fm_safe_who(dir_who, who, sizeof(who)));
+		return buf;
+	}
+	// The user's own file, or the one this daemon made there.
+	if (ctl == 0 || fm_safe_owner(st) == ctl || (s->link_uid == 0 &&
+			fm_safe_owner(st) == 0)) {
+		return NULL;
+	}
+	snprintf(buf, size, "it is owned by uid %u, in a directory that %s "
+		"controls (unsafe path transition)", (unsigned)st->st_uid,
+		fm_safe_who(ctl, who, sizeof(who)));
+	return buf;
+}
+
+/*
+ * Opens the target for writing without truncating it: a descriptor, or -1
+ * after logging why not.  The final component is opened relative to the
+ * directory the walk checked, never through a symlink, and checked on the
+ * descriptor before anything is written.
+ */
+static int open_target(struct fm_action *action, const struct writer *w)
+{
+	int flags = O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
+		O_NOFOLLOW | (w->append ? O_APPEND : 0);
+	char err[2 * PATH_MAX + 128];
+	const char *why;
+	struct fm_safe s;
+	struct stat st;
+	int fd, r;
+
+	if ((r = fm_safe_walk(w->path, false, &s, err, sizeof(err))) < 0) {
+		fm_action_log(action, FM_LOG_WARNING, "%s %s: %s", r == -EPERM ?
+			"refusing to write" : "cannot open", w->path, r == -EPERM ?
+			err : strerror(-r));
+		return -1;
+	}
+	fd = openat(s.dirfd, s.name, flags, 0644);
+	if (fd < 0 && errno == ELOOP) {
+		fm_action_log(action, FM_LOG_WARNING, "refusing to write %s: it is "
+			"a symbolic link, and write never follows one", w->path);
+	} else if (fd < 0) {
+		fm_action_log(action, FM_LOG_WARNING, "cannot open %s: %s%s",
+			w->path, strerror(errno), errno == ENXIO ?
+			" (a FIFO that nobody reads?)" : "");
+	} else if (fstat(fd, &st) < 0) {
+		fm_action_log(action, FM_LOG_WARNING, "cannot open %s: %s",
+			w->path, strerror(errno));
+	} else if ((why = refusal(&s, &st, err, sizeof(err)))) {
+		fm_action_log(action, FM_LOG_WARNING, "refusing to write %s: %s",
+			w->path, why);
+	} else if (!w->append && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) {
+		fm_action_log(action, FM_LOG_WARNING, "cannot truncate %s: %s",
+			w->path, strerror(errno));
+	} else {
+		fm_safe_finish(&s);
+		return fd;
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	fm_safe_finish(&s);
+	return -1;
+}
+
 static int write_run(struct fm_action *action, void *state,
 	const struct fm_run *run)
 {
 	struct writer *w = state;
-	int flags = O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
-		(w->append ? O_APPEND : O_TRUNC);
 	size_t done = 0;
 	int fd;
 
 	(void)run;
-	fd = open(w->path, flags, 0644);
-	if (fd < 0) {
-		fm_action_log(action, FM_LOG_WARNING, "cannot open %s: %s%s",
-			w->path, strerror(errno), errno == ENXIO ?
-			" (a FIFO that nobody reads?)" : "");
+	if ((fd = open_target(action, w)) < 0) {
 		return FM_RESULT_FAILED;
 	}
 	while (done < w->len) {

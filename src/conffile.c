@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "flagman.h"
+#include "safepath.h"
 
 // How far past the limit a long line is skipped to find the next one.
 #define SKIP_MAX (64 * 1024)
@@ -501,30 +502,26 @@ bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 	return cfg->nnotes == before && !cfg->oom;
 }
 
-// As root, only root's files that no one else can write are trusted.
-static bool trusted(const struct stat *st)
-{
-	return geteuid() != 0 || (st->st_uid == 0 && !(st->st_mode & 022));
-}
-
-#define UNTRUSTED "refusing %s: owned by uid %u with mode %04o (must be " \
-	"owned by root and not writable by group or others)"
-#define UNTRUSTED_ARGS(st) S_ISDIR((st)->st_mode) ? "directory" : "file", \
-	(unsigned)(st)->st_uid, (unsigned)((st)->st_mode & 07777)
-
 // As root, a file anyone else can change would hand them root.
 bool fm_secure(const char *path, const struct stat *st, struct fm_diag *diag)
 {
-	if (trusted(st)) {
+	char err[2 * PATH_MAX + 128];
+
+	if (fm_safe_trusted(NULL, st, path, err, sizeof(err))) {
 		return true;
 	}
-	fm_diag_error(diag, path, 0, UNTRUSTED, UNTRUSTED_ARGS(st));
+	fm_diag_error(diag, path, 0, "%s", err);
 	return false;
 }
 
-// Takes an open descriptor if it is a regular file we may trust.
-static FILE *check_file(struct fm_config *cfg, const char *file, int fd)
+/*
+ * Checks what was opened, fd (s->name in the directory the walk checked):
+ * a regular file, and as root one that only root can change or replace.
+ */
+static FILE *check_file(struct fm_config *cfg, const char *file, int fd,
+	const struct fm_safe *s)
 {
+	char err[2 * PATH_MAX + 128];
 	struct stat st;
 	FILE *f;
 
@@ -533,8 +530,8 @@ static FILE *check_file(struct fm_config *cfg, const char *file, int fd)
 	} else if (!S_ISREG(st.st_mode)) {
 		fm_config_error(cfg, file, 0, "not a regular file%s",
 			S_ISDIR(st.st_mode) ? " (a directory)" : "");
-	} else if (!trusted(&st)) {
-		fm_config_error(cfg, file, 0, UNTRUSTED, UNTRUSTED_ARGS(&st));
+	} else if (!fm_safe_trusted(s, &st, file, err, sizeof(err))) {
+		fm_config_error(cfg, file, 0, "%s", err);
 	} else if (!(f = fdopen(fd, "r"))) {
 		cfg->oom = true;
 	} else {
@@ -544,32 +541,70 @@ static FILE *check_file(struct fm_config *cfg, const char *file, int fd)
 	return NULL;
 }
 
+/*
+ * Opens path through the safe-path walk (src/safepath.c), with flags, the
+ * final component relative to the directory that was checked: a
+ * descriptor, or a negative errno (-EPERM: a refusal described in err).
+ */
+static int open_walked(const char *path, int flags, struct fm_safe *s,
+	char *err, size_t errlen)
+{
+	int r = fm_safe_walk(path, true, s, err, errlen), fd;
+
+	if (r < 0) {
+		return r;
+	}
+	// O_NONBLOCK: a FIFO or a device must not hang the daemon here.
+	fd = openat(s->dirfd, s->name, flags | O_CLOEXEC | O_NOCTTY |
+		O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0) {
+		r = -errno;
+		fm_safe_finish(s);
+		return r;
+	}
+	return fd;
+}
+
+// The message for a failed open_walked.
+static void open_failed(struct fm_config *cfg, const char *file, int r,
+	const char *err, const char *kind)
+{
+	if (r == -EPERM && *err) {
+		fm_config_error(cfg, file, 0, "refusing %s: %s", kind, err);
+	} else {
+		fm_config_error(cfg, file, 0, "cannot open: %s", strerror(-r));
+	}
+	cfg->incomplete = true;
+}
+
 static bool read_path(struct fm_config *cfg, const char *path, bool required,
 	struct fm_diag *diag)
 {
-	// O_NONBLOCK: a FIFO or a device must not hang the daemon here.
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	int err = errno;
+	char err[2 * PATH_MAX + 128] = "";
+	struct fm_safe s;
+	int fd = open_walked(path, O_RDONLY, &s, err, sizeof(err));
 	const char *file;
 	FILE *f;
 	bool ok;
 
-	if (fd < 0 && err == ENOENT && !required) {
+	if (fd == -ENOENT && !required) {
 		return true;
 	}
 	if (!(file = fm_config_file(cfg, path))) {
 		cfg->oom = true;
 		if (fd >= 0) {
 			close(fd);
+			fm_safe_finish(&s);
 		}
 		return false;
 	}
 	if (fd < 0) {
-		fm_config_error(cfg, file, 0, "cannot open: %s", strerror(err));
-		cfg->incomplete = true;
+		open_failed(cfg, file, fd, err, "file");
 		return false;
 	}
-	if (!(f = check_file(cfg, file, fd))) {
+	f = check_file(cfg, file, fd, &s);
+	fm_safe_finish(&s);
+	if (!f) {
 		cfg->incomplete = true;
 		return false;
 	}
@@ -592,10 +627,10 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 }
 
 // A drop-in that is a symlink to /dev/null is masked.
-static bool masked(const char *path)
+static bool masked(int dirfd, const char *name)
 {
 	char target[16];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
 
 	if (n < 0) {
 		return false;
@@ -604,48 +639,60 @@ static bool masked(const char *path)
 	return strcmp(target, "/dev/null") == 0;
 }
 
-// The directory itself: absent is fine; else it must be one we trust.
-static bool dropin_dir_ok(struct fm_config *cfg, const char *dir, bool *absent)
+/*
+ * The directory itself: a descriptor of it, -ENOENT if there is none (that
+ * is fine), or -1 after reporting why it cannot be used: as root, only a
+ * directory that root alone can change or replace is read.
+ */
+static int dropin_dir_open(struct fm_config *cfg, const char *dir)
 {
-	struct stat st;
-	int err = stat(dir, &st) < 0 ? errno : 0;
+	char err[2 * PATH_MAX + 128] = "";
+	struct fm_safe s;
+	int fd = open_walked(dir, O_RDONLY | O_DIRECTORY, &s, err, sizeof(err));
 	const char *file;
+	struct stat st;
 
-	*absent = err == ENOENT;
-	if (*absent) {
-		return true;
+	if (fd == -ENOENT || (fd < 0 && stat(dir, &st) < 0 && errno == ENOENT)) {
+		return -ENOENT; // most systems have none: that needs no descriptor
 	}
 	if (!(file = fm_config_file(cfg, dir))) {
 		cfg->oom = true;
-		return false;
-	}
-	if (err) {
-		fm_config_error(cfg, file, 0, "cannot open: %s", strerror(err));
-	} else if (!S_ISDIR(st.st_mode)) {
+	} else if (fd == -ENOTDIR) {
 		fm_config_error(cfg, file, 0, "not a directory");
-	} else if (!trusted(&st)) {
-		fm_config_error(cfg, file, 0, UNTRUSTED, UNTRUSTED_ARGS(&st));
+		cfg->incomplete = true;
+	} else if (fd < 0) {
+		open_failed(cfg, file, fd, err, "directory");
+	} else if (fstat(fd, &st) < 0) {
+		open_failed(cfg, file, -errno, err, "directory");
+	} else if (!fm_safe_trusted(&s, &st, file, err, sizeof(err))) {
+		fm_config_error(cfg, file, 0, "%s", err);
+		cfg->incomplete = true;
 	} else {
-		return true;
+		fm_safe_finish(&s);
+		return fd;
 	}
-	cfg->incomplete = true;
-	return false;
+	if (fd >= 0) {
+		close(fd);
+		fm_safe_finish(&s);
+	}
+	return -1;
 }
 
 static bool read_dropins(struct fm_config *cfg, const char *dir,
 	struct fm_diag *diag)
 {
 	struct dirent **list = NULL;
-	bool ok, absent;
-	int n;
+	int n, fd = dropin_dir_open(cfg, dir);
+	bool ok = true;
 
-	if (!(ok = dropin_dir_ok(cfg, dir, &absent)) || absent) {
-		return ok;
+	if (fd < 0) {
+		return fd == -ENOENT;
 	}
-	if ((n = scandir(dir, &list, conf_entry, by_name)) < 0) {
+	if ((n = scandirat(fd, ".", &list, conf_entry, by_name)) < 0) {
 		fm_config_error(cfg, fm_config_file(cfg, dir), 0, "cannot read: %s",
 			strerror(errno));
 		cfg->incomplete = true;
+		close(fd);
 		return false;
 	}
 	for (int i = 0; i < n; i++) {
@@ -654,7 +701,7 @@ static bool read_dropins(struct fm_config *cfg, const char *dir,
 			cfg->oom = true;
 			ok = false;
 		} else {
-			if (masked(path)) {
+			if (masked(fd, list[i]->d_name)) {
 				fm_log(FM_LOG_DEBUG, NULL, NULL, "%s is masked", path);
 			} else {
 				ok = read_path(cfg, path, true, diag) && ok;
@@ -664,6 +711,7 @@ static bool read_dropins(struct fm_config *cfg, const char *dir,
 		free(list[i]);
 	}
 	free(list);
+	close(fd);
 	return ok;
 }
 

@@ -2,16 +2,23 @@
  * Loading action types from plug-ins: every *.so in the plug-in directory,
  * each exporting `const struct fm_plugin fm_plugin`.  A plug-in with any
  * problem is refused whole, with a message naming it; none is ever unloaded
- * before exit, since running actions point into it.
+ * before exit, since running actions point into it.  Each is opened once,
+ * checked on that descriptor (owner, mode, and the directories it really
+ * lies in: src/safepath.c) and loaded from it, /proc/self/fd/N, so that
+ * nothing can be swapped in between.
  */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "flagman.h"
+#include "safepath.h"
 
 static bool valid_name(const char *name)
 {
@@ -67,26 +74,81 @@ static bool check_types(const struct fm_registry *reg, const char *path,
 	return diag->errors == before;
 }
 
-static void load_one(struct fm_registry *reg, const char *path,
+// dlerror()'s text with the /proc name of the descriptor taken out.
+static const char *load_error(const char *proc)
+{
+	const char *msg = dlerror();
+	size_t len = strlen(proc);
+
+	if (!msg) {
+		return "unknown error";
+	}
+	if (strncmp(msg, proc, len) == 0 && strncmp(msg + len, ": ", 2) == 0) {
+		msg += len + 2;
+	}
+	return msg;
+}
+
+/*
+ * Opens name in the plug-in directory once and checks that descriptor (its
+ * owner and mode, and every directory on the path it resolves to); -1
+ * after reporting why not.
+ */
+static int open_checked(int dirfd, const char *name, const char *path,
 	struct fm_diag *diag)
 {
-	const struct fm_plugin *plugin;
+	char err[2 * PATH_MAX + 128];
 	struct stat st;
-	void *handle;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+		O_NONBLOCK);
 
-	if (stat(path, &st) < 0) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		fm_diag_error(diag, path, 0, "cannot open: %s", strerror(errno));
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	} else if (!S_ISREG(st.st_mode)) {
 		fm_diag_error(diag, path, 0, "not a regular file");
+	} else if (!fm_secure(path, &st, diag)) {
+		// reported
+	} else if (geteuid() == 0 && !fm_safe_fd_chain(fd, err, sizeof(err))) {
+		fm_diag_error(diag, path, 0, "%s", err);
+	} else {
+		return fd;
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return -1;
+}
+
+// Takes back a refused plug-in.  The loader knows it by the name of its
+// descriptor: while the loader keeps it, that descriptor stays open, so
+// that no later plug-in can be mistaken for it.
+static void unload(void *handle, int fd, const char *proc)
+{
+	dlclose(handle);
+	if ((handle = dlopen(proc, RTLD_NOW | RTLD_NOLOAD))) {
+		dlclose(handle);
+	} else {
+		close(fd);
+	}
+}
+
+static void load_one(struct fm_registry *reg, int dirfd, const char *name,
+	const char *path, struct fm_diag *diag)
+{
+	const struct fm_plugin *plugin;
+	char proc[64];
+	void *handle;
+	int fd;
+
+	if ((fd = open_checked(dirfd, name, path, diag)) < 0) {
 		return;
 	}
-	if (!fm_secure(path, &st, diag)) {
-		return;
-	}
-	if (!(handle = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
-		fm_diag_error(diag, path, 0, "cannot load plug-in: %s", dlerror());
+	// The descriptor that was checked is what gets loaded.
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!(handle = dlopen(proc, RTLD_NOW | RTLD_LOCAL))) {
+		fm_diag_error(diag, path, 0, "cannot load plug-in: %s",
+			load_error(proc));
+		close(fd);
 		return;
 	}
 	plugin = dlsym(handle, "fm_plugin");
@@ -106,10 +168,10 @@ static void load_one(struct fm_registry *reg, const char *path,
 				fm_registry_add(reg, plugin->types[i], origin);
 			}
 			fm_log(FM_LOG_DEBUG, NULL, NULL, "loaded plug-in %s", path);
-			return;
+			return; // fd stays open as long as the plug-in is loaded
 		}
 	}
-	dlclose(handle);
+	unload(handle, fd, proc);
 }
 
 static int so_entry(const struct dirent *e)
@@ -125,30 +187,63 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+// Opens the plug-in directory through the safe-path walk: a descriptor,
+// -1 after reporting why not, or -ENOENT when there is none.
+static int open_dir(const char *dir, struct fm_diag *diag)
+{
+	char err[2 * PATH_MAX + 128];
+	struct fm_safe s;
+	struct stat st;
+	int fd, r;
+
+	// Most systems have no plug-ins: that costs no descriptor.
+	if (stat(dir, &st) < 0 && errno == ENOENT) {
+		return -ENOENT;
+	}
+	if ((r = fm_safe_walk(dir, true, &s, err, sizeof(err))) < 0) {
+		if (r != -ENOENT) {
+			fm_diag_error(diag, dir, 0, "%s", r == -EPERM ? err :
+				strerror(-r));
+		}
+		return r == -ENOENT ? r : -1;
+	}
+	fd = openat(s.dirfd, s.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		O_CLOEXEC);
+	r = fd < 0 ? errno : 0;
+	if (r == ENOENT) {
+		fd = -ENOENT;
+	} else if (r == ENOTDIR) {
+		fm_diag_error(diag, dir, 0, "plug-in directory is not a directory");
+	} else if (r) {
+		fm_diag_error(diag, dir, 0, "cannot open: %s", strerror(r));
+	} else if (fstat(fd, &st) < 0) {
+		fm_diag_error(diag, dir, 0, "cannot open: %s", strerror(errno));
+		r = -1;
+	} else if (!fm_safe_trusted(&s, &st, dir, err, sizeof(err))) {
+		fm_diag_error(diag, dir, 0, "%s", err);
+		r = -1;
+	}
+	if (r && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	fm_safe_finish(&s);
+	return fd;
+}
+
 bool fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
 	struct fm_diag *diag)
 {
 	unsigned before = diag->errors;
 	struct dirent **list = NULL;
-	struct stat st;
-	int n;
+	int n, fd = open_dir(dir, diag);
 
-	if (stat(dir, &st) < 0) {
-		if (errno == ENOENT) {
-			return true;
-		}
-		fm_diag_error(diag, dir, 0, "cannot open: %s", strerror(errno));
-		return false;
+	if (fd < 0) {
+		return fd == -ENOENT;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		fm_diag_error(diag, dir, 0, "plug-in directory is not a directory");
-		return false;
-	}
-	if (!fm_secure(dir, &st, diag)) {
-		return false;
-	}
-	if ((n = scandir(dir, &list, so_entry, by_name)) < 0) {
+	if ((n = scandirat(fd, ".", &list, so_entry, by_name)) < 0) {
 		fm_diag_error(diag, dir, 0, "cannot read: %s", strerror(errno));
+		close(fd);
 		return false;
 	}
 	for (int i = 0; i < n; i++) {
@@ -157,12 +252,13 @@ bool fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
 			fm_diag_error(diag, dir, 0, "out of memory");
 		} else {
 			if (!fm_registry_has_plugin(reg, path)) {
-				load_one(reg, path, diag);
+				load_one(reg, fd, list[i]->d_name, path, diag);
 			}
 			free(path);
 		}
 		free(list[i]);
 	}
 	free(list);
+	close(fd);
 	return diag->errors == before;
 }

@@ -260,11 +260,20 @@ static void test_not_regular(void **state)
 static void refused(const char *path, const char *conf, const char *what,
 	unsigned uid, unsigned mode)
 {
-	char expected[512];
+	char expected[1024], hint[512];
 
+	if (uid == 0) {
+		snprintf(hint, sizeof(hint), "chmod go-w %s", path);
+	} else if (mode & 022) {
+		snprintf(hint, sizeof(hint), "chown root %s and chmod go-w %s, or "
+			"run flagman as uid %u", path, path, uid);
+	} else {
+		snprintf(hint, sizeof(hint), "chown root %s, or run flagman as uid "
+			"%u", path, uid);
+	}
 	snprintf(expected, sizeof(expected), "%s: error: refusing %s: owned by "
 		"uid %u with mode %04o (must be owned by root and not writable by "
-		"group or others)\n", path, what, uid, mode);
+		"group or others: %s)\n", path, what, uid, mode, hint);
 	assert_int_equal(TD_RUN("--check", "-c", conf), 2);
 	assert_string_equal(td_err, expected);
 }

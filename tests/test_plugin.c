@@ -237,12 +237,16 @@ static void test_refused_duplicate_plugin(void **state)
 static void test_refused_insecure(void **state)
 {
 	struct fixture *f = *state;
+	char *msg;
+
 	if (geteuid() != 0) {
 		skip();
 	}
-	expect_refusal(f, "COUNTDOWN", "countdown.so", 0664, "refusing file: owned by "
-		"uid 0 with mode 0664 (must be owned by root and not writable by "
-		"group or others)");
+	assert_true(asprintf(&msg, "refusing file: owned by uid 0 with mode 0664 "
+		"(must be owned by root and not writable by group or others: chmod "
+		"go-w %s/countdown.so)", f->plugins) > 0);
+	expect_refusal(f, "COUNTDOWN", "countdown.so", 0664, msg);
+	free(msg);
 }
 
 // The installed header and flagman.pc are all a plug-in author needs.

@@ -1,6 +1,7 @@
 /*
  * The write action end to end: files truncated and appended to, FIFOs with
- * and without a reader, a FIFO whose reader does not keep up.
+ * and without a reader, a FIFO whose reader does not keep up, a symlink it
+ * refuses to follow (the root-only path rules are in test_security.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +141,29 @@ static void test_fifo_full(void **state)
 	close(fd);
 }
 
+// Whoever runs it, write never follows a symlink at the target: the run
+// fails, the file it points to is untouched, the daemon serves on.
+static void test_symlink_refused(void **state)
+{
+	const char *link = tp_fmt("%s/link", tp_dir);
+	const char *real = tp_fmt("%s/real", tp_dir);
+	char line[1024];
+	struct t_proc p;
+
+	(void)state;
+	tp_strings_keep(t_write(tp_dir, "real", "kept\n"));
+	assert_int_equal(symlink(real, link), 0);
+	start(&p, link, "x", "no");
+	run(&p);
+	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
+	assert_string_equal(line, tp_fmt("flagman: warning: [cli-1]: refusing "
+		"to write %s: it is a symbolic link, and write never follows one",
+		link));
+	run(&p);
+	stop(&p);
+	assert_string_equal(tp_file(real), "kept\n");
+}
+
 static void test_bad_content(void **state)
 {
 	char out[256], err[1024];
@@ -171,6 +195,7 @@ int main(void)
 		T(test_append),
 		T(test_fifo),
 		T(test_fifo_full),
+		T(test_symlink_refused),
 		T(test_bad_content),
 #undef T
 	};
