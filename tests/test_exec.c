@@ -20,6 +20,7 @@
 
 #include "harness.h"
 #include "procinfo.h"
+#include "rootonly.h"
 
 // Starts flagman with NOTIFY_SOCKET set and waits for READY=1.
 static void start(struct t_proc *p, const char *const *argv)
@@ -396,11 +397,8 @@ static void test_user(void **state)
 	struct t_proc p;
 
 	(void)state;
-	pw = getuid() == 0 ? getpwnam("nobody") : NULL;
-	if (!pw) {
-		skip(); // only root can become nobody
-		return;
-	}
+	pw = getpwnam("nobody");
+	assert_non_null(pw);
 	assert_true(getgrouplist("nobody", pw->pw_gid, groups, &ngroups) > 0);
 	want = tp_fmt("%u:%u:", (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
 	for (int i = 0; i < ngroups; i++) {
@@ -427,17 +425,13 @@ static void test_user(void **state)
 	stop(&p);
 }
 
-// Not root: user= is refused at set-up, with the reason.
+// flagman running as nobody refuses user= at set-up, with the reason.
 static void test_user_needs_root(void **state)
 {
 	const char *conf;
 	char err[1024];
 
 	(void)state;
-	if (getuid() != 0) {
-		skip(); // only root can become nobody to try it
-		return;
-	}
 	assert_int_equal(chmod(tp_dir, 0755), 0);
 	conf = t_write(tp_dir, "r.conf", "[who]\naction = exec\n"
 		"signal = usr1\nuser = root\ncommand = id\n");
@@ -587,14 +581,17 @@ int main(void)
 		T(test_timeout),
 		T(test_on_failure),
 		T(test_output_log),
-		T(test_user),
-		T(test_user_needs_root),
 		T(test_stop_while_running),
 		T(test_stragglers),
 		T(test_escaped_session),
 		T(test_many_runs),
+	};
+	// Only root can become nobody.
+	const struct CMUnitTest root_tests[] = {
+		T(test_user),
+		T(test_user_needs_root),
 #undef T
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return T_RUN_GROUPS(tests, root_tests);
 }
