@@ -1,6 +1,7 @@
 /*
  * The core daemon end to end: the real binary, real signals, exact output,
- * order and exit status.  SPEC §2, §3 and §6 (print actions).
+ * order and exit status: flagman(8)'s EXIT STATUS, SIGNALS and ORDERING, and
+ * the print actions of flagman-actions(7).
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -403,7 +404,7 @@ static void test_int_during_delay(void **state)
 	stop_during_delay(SIGINT);
 }
 
-// SPEC §2: TERM and INT when idle exit 0 after the tear-downs.
+// EXIT STATUS: TERM and INT when idle exit 0 after the tear-downs.
 static void stop_idle(int sig)
 {
 	static const char *const argv[] = { "flagman", "--no-config",
@@ -430,7 +431,7 @@ static void test_exit_int(void **state)
 	stop_idle(SIGINT);
 }
 
-// SPEC §2: every action closed exits 1, or 0 with --successful-empty.
+// EXIT STATUS: every action closed exits 1, or 0 with --successful-empty.
 static void all_closed(bool successful_empty, int expect)
 {
 	const char *const argv[] = { "flagman", "--no-config",

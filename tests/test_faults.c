@@ -390,7 +390,7 @@ static void test_disk_full(void **state)
 /*
  * Nobody reads stdout any more (a stalled log reader): print drops its lines
  * and logs why, instead of blocking, so other actions are still served and
- * TERM is honoured (SPEC 3).
+ * TERM is honoured (flagman(8), SIGNALS).
  */
 static void test_stdout_stalled(void **state)
 {

@@ -1,7 +1,7 @@
 /*
- * systemd integration (SPEC §7): sd_notify through a socket the test binds,
- * the watchdog, silence with --no-systemd, and the log's journal fields
- * when stderr is the journal's stream, in journald's native protocol.
+ * systemd integration (flagman(8), SYSTEMD): sd_notify through a socket the
+ * test binds, the watchdog, silence with --no-systemd, and the log's journal
+ * fields when stderr is the journal's stream, in journald's native protocol.
  */
 #include <errno.h>
 #include <poll.h>

@@ -1,6 +1,8 @@
 # A Debian 12 container with a real systemd as PID 1, for the end-to-end
 # test.  Sourced by run.sh (bash); needs root, debootstrap, systemd-nspawn and
-# nsenter.  NOTES.md (systemd-nspawn) lists the snags this works around.
+# nsenter.  The snags it works around: nspawn needs --register=no and
+# --keep-unit on a host without systemd as PID 1, leaves payload/supervisor
+# cgroups behind (removed here), and its --console=pipe log shows no boot.
 #
 #   tree_prepare PKG...   the root tree (cached), with these packages in it
 #   container_boot DEB    boot it, the .deb bound in at /root/flagman.deb
