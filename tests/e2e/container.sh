@@ -5,7 +5,7 @@
 # cgroups behind (removed here), and its --console=pipe log shows no boot.
 #
 #   tree_prepare PKG...   the root tree (cached), with these packages in it
-#   container_boot DEB    boot it, the .deb bound in at /root/flagman.deb
+#   container_boot DIR    boot it, DIR bound in (read-only) at /root/e2e
 #   ctr CMD...            run CMD inside, with a clean environment
 #   container_cleanup     power off, wait, kill what is left, remove cgroups
 
@@ -124,7 +124,7 @@ cgroup_remove() {
 }
 
 container_boot() {
-	local deb=$1
+	local dir=$1
 	E2E_LOG=$(mktemp /tmp/flagman-e2e-nspawn.XXXXXX)
 	# The subshell moves itself into our cgroup before it becomes nspawn.
 	(
@@ -132,7 +132,7 @@ container_boot() {
 		SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec systemd-nspawn \
 			--register=no --keep-unit --console=pipe -M "$E2E_MACHINE" \
 			-D "$E2E_TREE" --volatile=overlay \
-			--bind-ro="$deb:/root/flagman.deb" -b
+			--bind-ro="$dir:/root/e2e" -b
 	) </dev/null >"$E2E_LOG" 2>&1 &
 	E2E_NSPAWN=$!
 	wait_for "the container's systemd" 30 leader_found ||
