@@ -26,6 +26,7 @@ deb=$(realpath "$1")
 # What the container sees in /root/e2e.
 shared=$(mktemp -d /tmp/flagman-e2e-files.XXXXXX)
 cp "$deb" "$shared/flagman.deb"
+cp "$here/../../debian/tests/service" "$shared/autopkgtest-service"
 extra=
 if (($# == 3)); then
 	cp "$2" "$shared/flagman-dev.deb"
@@ -122,6 +123,9 @@ step "the shipped configuration binds nothing"
 out=$(ctr flagman --check 2>&1) && fail "flagman --check accepted it"
 [[ $out == "flagman: error: no actions are configured"* ]] ||
 	fail "flagman --check on the shipped file said: $out"
+
+step "the autopkgtest that needs a booted systemd (debian/tests/service)"
+quietly "debian/tests/service" ctr sh /root/e2e/autopkgtest-service
 
 step "configure a print chain (and exec, if built) and start flagman"
 has_exec=no
