@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "confdata.h"
+#include "rootonly.h"
 
 #define NOBODY 65534
 
@@ -281,9 +282,6 @@ static void refused(const char *path, const char *conf, const char *what,
 static void test_insecure(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		skip();
-	}
 	td_enter("dropin");
 	assert_int_equal(TD_RUN("--check", "-c", "flagman.conf"), 0);
 
@@ -449,13 +447,15 @@ int main(void)
 		TEST(test_default_config_missing),
 		TEST(test_explicit_missing),
 		TEST(test_not_regular),
-		TEST(test_insecure),
 		TEST(test_example),
 		TEST(test_example_enabled),
 		TEST(test_demo),
 		TEST(test_reload_signal),
 	};
+	const struct CMUnitTest root_tests[] = {
+		TEST(test_insecure),
+	};
 
 	umask(022);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return T_RUN_GROUPS(tests, root_tests);
 }

@@ -1,7 +1,7 @@
 /*
- * The command line (SPEC §1) and the exit statuses that need no signal
- * (SPEC §2): the parser and its mapping onto the configuration as units,
- * then the real binary's stdout, stderr and status, compared exactly.
+ * The command line (flagman(8), OPTIONS) and the exit statuses that need no
+ * signal (EXIT STATUS): the parser and its mapping onto the configuration as
+ * units, then the real binary's stdout, stderr and status, compared exactly.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -436,7 +436,7 @@ static void test_apply_errors(void **state)
 		"(yes/no, true/false, on/off, 1/0)\n");
 }
 
-/* ---- the binary: SPEC §2's rows that need no signal ---- */
+/* ---- the binary: EXIT STATUS rows that need no signal ---- */
 
 static void expect_run(const char *const *argv, int status, const char *out,
 	const char *err)

@@ -1,7 +1,8 @@
 /*
  * The core daemon end to end: the real binary, real signals, exact output,
- * order and exit status.  SPEC §2, §3 and §6 (print actions), and the
- * escaping of control characters in diagnostics and log lines.
+ * order and exit status: flagman(8)'s EXIT STATUS, SIGNALS and ORDERING, the
+ * print actions of flagman-actions(7), and the escaping of control
+ * characters in diagnostics and log lines.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -404,7 +405,7 @@ static void test_int_during_delay(void **state)
 	stop_during_delay(SIGINT);
 }
 
-// SPEC §2: TERM and INT when idle exit 0 after the tear-downs.
+// EXIT STATUS: TERM and INT when idle exit 0 after the tear-downs.
 static void stop_idle(int sig)
 {
 	static const char *const argv[] = { "flagman", "--no-config",
@@ -431,7 +432,7 @@ static void test_exit_int(void **state)
 	stop_idle(SIGINT);
 }
 
-// SPEC §2: every action closed exits 1, or 0 with --successful-empty.
+// EXIT STATUS: every action closed exits 1, or 0 with --successful-empty.
 static void all_closed(bool successful_empty, int expect)
 {
 	const char *const argv[] = { "flagman", "--no-config",

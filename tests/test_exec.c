@@ -569,8 +569,6 @@ int main(void)
 		T(test_stragglers),
 		T(test_escaped_session),
 		T(test_many_runs),
-#undef T
 	};
-
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "rootonly.h"
 
 struct fixture {
 	char *dir;     /* temporary directory */
@@ -239,9 +240,6 @@ static void test_refused_insecure(void **state)
 	struct fixture *f = *state;
 	char *msg;
 
-	if (geteuid() != 0) {
-		skip();
-	}
 	assert_true(asprintf(&msg, "refusing file: owned by uid 0 with mode 0664 "
 		"(must be owned by root and not writable by group or others: chmod "
 		"go-w %s/countdown.so)", f->plugins) > 0);
@@ -289,10 +287,12 @@ int main(void)
 		T(test_refused_no_symbol),
 		T(test_refused_duplicate_builtin),
 		T(test_refused_duplicate_plugin),
-		T(test_refused_insecure),
 		T(test_builds_from_installed_pc),
+	};
+	const struct CMUnitTest root_tests[] = {
+		T(test_refused_insecure),
 #undef T
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return T_RUN_GROUPS(tests, root_tests);
 }

@@ -1,8 +1,9 @@
 /*
- * Reload (SPEC §5), end to end: the real binary, a real notify socket, real
- * signals.  The probe plug-in (tests/probe.c) prints every set-up, run and
- * tear-down with the action's label and a run counter kept in its state, so
- * each test sees exactly which instances a reload kept, replaced or added.
+ * Reload (flagman(8), RELOAD), end to end: the real binary, a real notify
+ * socket, real signals.  The probe plug-in (tests/probe.c) prints every
+ * set-up, run and tear-down with the action's label and a run counter kept
+ * in its state, so each test sees exactly which instances a reload kept,
+ * replaced or added.
  */
 #include <setjmp.h>
 #include <signal.h>

@@ -1,9 +1,11 @@
 # A Debian 12 container with a real systemd as PID 1, for the end-to-end
 # test.  Sourced by run.sh (bash); needs root, debootstrap, systemd-nspawn and
-# nsenter.  NOTES.md (systemd-nspawn) lists the snags this works around.
+# nsenter.  The snags it works around: nspawn needs --register=no and
+# --keep-unit on a host without systemd as PID 1, leaves payload/supervisor
+# cgroups behind (removed here), and its --console=pipe log shows no boot.
 #
 #   tree_prepare PKG...   the root tree (cached), with these packages in it
-#   container_boot DEB    boot it, the .deb bound in at /root/flagman.deb
+#   container_boot DIR    boot it, DIR bound in (read-only) at /root/e2e
 #   ctr CMD...            run CMD inside, with a clean environment
 #   container_cleanup     power off, wait, kill what is left, remove cgroups
 
@@ -122,7 +124,7 @@ cgroup_remove() {
 }
 
 container_boot() {
-	local deb=$1
+	local dir=$1
 	E2E_LOG=$(mktemp /tmp/flagman-e2e-nspawn.XXXXXX)
 	# The subshell moves itself into our cgroup before it becomes nspawn.
 	(
@@ -130,7 +132,7 @@ container_boot() {
 		SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec systemd-nspawn \
 			--register=no --keep-unit --console=pipe -M "$E2E_MACHINE" \
 			-D "$E2E_TREE" --volatile=overlay \
-			--bind-ro="$deb:/root/flagman.deb" -b
+			--bind-ro="$dir:/root/e2e" -b
 	) </dev/null >"$E2E_LOG" 2>&1 &
 	E2E_NSPAWN=$!
 	wait_for "the container's systemd" 30 leader_found ||

@@ -3,7 +3,10 @@
 # in systemd-nspawn, install the .deb, and drive flagman.service,
 # flagman@.service and flagman-signal@.timer the way an administrator would.
 #
-#   tests/e2e/run.sh path/to/flagman_VERSION_ARCH.deb
+#   tests/e2e/run.sh path/to/flagman_VERSION_ARCH.deb [FLAGMAN-DEV.deb PLUGIN.so]
+#
+# With the flagman-dev package and a plug-in (such as the build's
+# tests/countdown.so), flagman-plugin(3)'s install line is tried too.
 #
 # Needs root, debootstrap, systemd-container and network access the first
 # time (the root tree is cached in /var/cache/flagman-e2e).  The container is
@@ -14,10 +17,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=container.sh
 . "$here/container.sh"
 
-(($# == 1)) || die "usage: $0 FLAGMAN.deb"
+(($# == 1 || $# == 3)) || die "usage: $0 FLAGMAN.deb [FLAGMAN-DEV.deb PLUGIN.so]"
+for f in "$@"; do
+	[[ -f $f ]] || die "$f: no such file"
+done
 deb=$(realpath "$1")
-[[ -f $deb ]] || die "$deb: no such file"
 ((EUID == 0)) || die "must run as root (debootstrap, systemd-nspawn)"
+# What the container sees in /root/e2e.
+shared=$(mktemp -d /tmp/flagman-e2e-files.XXXXXX)
+cp "$deb" "$shared/flagman.deb"
+cp "$here/../../debian/tests/service" "$shared/autopkgtest-service"
+extra=
+if (($# == 3)); then
+	cp "$2" "$shared/flagman-dev.deb"
+	cp "$3" "$shared/plugin.so"
+	extra=pkg-config
+fi
 
 step() { log "-- $*"; }
 fail() {
@@ -66,16 +81,16 @@ usr1() { ctr systemctl kill --kill-whom=main -s SIGUSR1 "${1:-flagman}"; }
 deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
 	sed -e 's/[(|].*//' -e 's/[[:space:]]//g' | grep . | paste -sd' ' -)
 # shellcheck disable=SC2086 # one package per word
-tree_prepare $deps
-trap container_cleanup EXIT
+tree_prepare $deps $extra
+trap 'container_cleanup; rm -rf "$shared"' EXIT
 trap 'exit 130' INT TERM
 
 step "boot Debian $E2E_SUITE with systemd in a container"
-container_boot "$deb"
+container_boot "$shared"
 failed_before=$(ctr systemctl list-units --failed --plain --no-legend | sort)
 
 step "install the package: nothing enabled, started or failed"
-quietly "dpkg -i" ctr dpkg -i /root/flagman.deb
+quietly "dpkg -i" ctr dpkg -i /root/e2e/flagman.deb
 expect_eq "flagman.service enablement" disabled \
 	"$(ctr systemctl is-enabled flagman.service || true)"
 expect_eq "flagman.service state" inactive \
@@ -89,10 +104,28 @@ out=$(ctr systemd-analyze verify flagman.service flagman@demo.service \
 	fail "systemd-analyze verify failed: $out"
 [[ -z $out ]] || fail "systemd-analyze verify printed: $out"
 
+if [[ -n $extra ]]; then
+	step "flagman-plugin(3)'s install line: flagman --list shows the plug-in"
+	quietly "dpkg -i flagman-dev" ctr dpkg -i /root/e2e/flagman-dev.deb
+	dir=$(ctr pkg-config --variable=plugindir flagman)
+	expect "the package ships $dir" ctr test -d "$dir"
+	# The line as the page has it, with NAME.so the plug-in's file.
+	expect "install -m 644" ctr sh -c \
+		'cd /root/e2e && install -m 644 plugin.so "$(pkg-config --variable=plugindir flagman)"'
+	expect "a file in $dir" ctr test -f "$dir/plugin.so"
+	ctr flagman --list | grep '^countdown ' >/dev/null ||
+		fail "flagman --list does not show the plug-in: $(ctr flagman --list)"
+	ctr rm "$dir/plugin.so"
+	quietly "dpkg -r flagman-dev" ctr dpkg -r flagman-dev
+fi
+
 step "the shipped configuration binds nothing"
 out=$(ctr flagman --check 2>&1) && fail "flagman --check accepted it"
 [[ $out == "flagman: error: no actions are configured"* ]] ||
 	fail "flagman --check on the shipped file said: $out"
+
+step "the autopkgtest that needs a booted systemd (debian/tests/service)"
+quietly "debian/tests/service" ctr sh /root/e2e/autopkgtest-service
 
 step "configure a print chain (and exec, if built) and start flagman"
 has_exec=no
@@ -192,7 +225,8 @@ write_file /etc/systemd/system/flagman-signal@USR1.timer.d/e2e.conf "[Timer]
 OnCalendar=
 OnActiveSec=1s
 OnUnitActiveSec=3s
-AccuracySec=100ms"
+AccuracySec=100ms
+RandomizedDelaySec=0"
 expect "daemon-reload" ctr systemctl daemon-reload
 n=$(journal_count flagman "hello again")
 expect "start the timer" ctr systemctl start flagman-signal@USR1.timer
@@ -224,7 +258,7 @@ journal_has flagman "demo instance here" &&
 expect "systemctl stop flagman@demo" ctr systemctl stop flagman@demo
 
 step "reinstalling (an upgrade) restarts the running service"
-quietly "dpkg -i again" ctr dpkg -i /root/flagman.deb
+quietly "dpkg -i again" ctr dpkg -i /root/e2e/flagman.deb
 wait_for "flagman to be active again" 10 is_active flagman ||
 	fail "flagman is not running after the upgrade"
 [[ $(prop flagman MainPID) != "$pid" ]] ||
@@ -258,10 +292,25 @@ if [[ $has_exec == yes ]]; then
 fi
 
 step "removing the package stops a running flagman"
+quietly "enable an instance and a timer" ctr systemctl enable \
+	flagman@demo.service flagman-signal@USR1.timer
 expect "systemctl start" ctr systemctl start flagman
 quietly "dpkg -r" ctr dpkg -r flagman
 expect_eq "state after removal" inactive \
 	"$(ctr systemctl is-active flagman || true)"
+
+step "purging removes the enable links of instances and timers"
+links() { ctr find /etc/systemd/system -name 'flagman*' -type l | sort; }
+[[ -n $(links) ]] || fail "no enable links before the purge: nothing tested"
+quietly "dpkg --purge" ctr dpkg --purge flagman
+out=$(links)
+[[ -z $out ]] || fail "links left after the purge: $out"
+quietly "dpkg -i after the purge" ctr dpkg -i /root/e2e/flagman.deb
+expect_eq "flagman@demo after a reinstallation" disabled \
+	"$(ctr systemctl is-enabled flagman@demo.service || true)"
+expect_eq "flagman-signal@USR1.timer after a reinstallation" disabled \
+	"$(ctr systemctl is-enabled flagman-signal@USR1.timer || true)"
+quietly "dpkg --purge again" ctr dpkg --purge flagman
 
 expect_eq "failed units at the end" "$failed_before" \
 	"$(ctr systemctl list-units --failed --plain --no-legend | sort)"
