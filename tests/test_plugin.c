@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness.h"
+#include "confdata.h"
 
 struct fixture {
 	char *dir;     /* temporary directory */
@@ -249,6 +249,84 @@ static void test_refused_insecure(void **state)
 	free(msg);
 }
 
+// A plug-in may call only the functions of <flagman/action.h>: flagman's
+// own (here fm_log) are not exported, and the refusal names the symbol.
+static void test_refused_internal(void **state)
+{
+	expect_refusal(*state, "BAD_INTERNAL", "internal.so", 0644, "cannot load "
+		"plug-in: undefined symbol 'fm_log' (plug-ins may call only the "
+		"functions declared in <flagman/action.h>)");
+}
+
+// Reads the names of a dynamic list ("{ name; ... };") into names[].
+static size_t read_list(const char *path, char names[][64], size_t max)
+{
+	FILE *f = fopen(path, "re");
+	char line[256], name[64];
+	size_t n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %63[a-z0-9_];", name) == 1) {
+			assert_true(n < max);
+			strcpy(names[n++], name);
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * The binary's dynamic symbol table holds the plug-in interface and nothing
+ * of flagman's besides (symbols with a version, name@GLIBC_..., are the C
+ * library's); each of them is declared in the public header.
+ */
+static void test_exports_only_the_api(void **state)
+{
+	char listed[64][64], line[512], name[256], *cmd, *path, *header;
+	size_t nlisted, seen = 0;
+	const char *list = getenv("FLAGMAN_DYNLIST");
+	FILE *nm;
+
+	(void)state;
+	assert_non_null(list);
+	nlisted = read_list(list, listed, 64);
+	assert_true(nlisted >= 10); // ABI 2: fm_action_* and fm_check_*
+	assert_true(asprintf(&path, "%s/include/flagman/action.h",
+		getenv("FLAGMAN_SRCDIR")) > 0);
+	header = td_slurp(path);
+	assert_true(asprintf(&cmd, "nm -D --defined-only '%s'",
+		getenv("FLAGMAN_BIN")) > 0);
+	assert_non_null(nm = popen(cmd, "r"));
+	while (fgets(line, sizeof(line), nm)) {
+		size_t i = 0;
+
+		assert_int_equal(sscanf(line, "%*s %*c %255s", name), 1);
+		if (strchr(name, '@')) {
+			continue;
+		}
+		while (i < nlisted && strcmp(listed[i], name) != 0) {
+			i++;
+		}
+		if (i == nlisted) {
+			fail_msg("flagman exports %s, which is not in %s", name, list);
+		}
+		seen++;
+	}
+	assert_int_equal(pclose(nm), 0);
+	assert_int_equal(seen, nlisted); // and every listed one is exported
+	for (size_t i = 0; i < nlisted; i++) {
+		char *decl;
+
+		assert_true(asprintf(&decl, "%s(", listed[i]) > 0);
+		assert_non_null(strstr(header, decl));
+		free(decl);
+	}
+	free(header);
+	free(path);
+	free(cmd);
+}
+
 // The installed header and flagman.pc are all a plug-in author needs.
 static void test_builds_from_installed_pc(void **state)
 {
@@ -290,6 +368,8 @@ int main(void)
 		T(test_refused_duplicate_builtin),
 		T(test_refused_duplicate_plugin),
 		T(test_refused_insecure),
+		T(test_refused_internal),
+		T(test_exports_only_the_api),
 		T(test_builds_from_installed_pc),
 #undef T
 	};
