@@ -98,10 +98,12 @@ static void refuse_load(const char *path, const char *proc,
 	struct fm_diag *diag)
 {
 	static const char undefined[] = "undefined symbol: ";
-	const char *msg = load_error(proc), *name = msg + strlen(undefined);
+	const char *msg = load_error(proc), *name = "";
 
-	if (strncmp(msg, undefined, strlen(undefined)) == 0 &&
-			strncmp(name, "fm_", 3) == 0) {
+	if (strncmp(msg, undefined, strlen(undefined)) == 0) {
+		name = msg + strlen(undefined); // then "SYMBOL[, version V]"
+	}
+	if (strncmp(name, "fm_", 3) == 0) {
 		fm_diag_error(diag, path, 0, "cannot load plug-in: undefined symbol "
 			"'%.*s' (plug-ins may call only the functions declared in "
 			"<flagman/action.h>)", (int)strcspn(name, ", "), name);
