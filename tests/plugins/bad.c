@@ -13,6 +13,9 @@ int not_a_plugin = 1;
 // One of flagman's own functions, which <flagman/action.h> does not offer.
 void fm_log(int level, const char *action, const char *signame,
 	const char *fmt, ...);
+#elif defined(BAD_UNDEFINED)
+// A function that no library defines.
+void widget_frobnicate(void);
 #endif
 
 static int noop_run(struct fm_action *action, void *state,
@@ -23,6 +26,8 @@ static int noop_run(struct fm_action *action, void *state,
 	(void)run;
 #if defined(BAD_INTERNAL)
 	fm_log(3, NULL, NULL, "a plug-in calling flagman's internals");
+#elif defined(BAD_UNDEFINED)
+	widget_frobnicate();
 #endif
 	return FM_RESULT_OK;
 }
