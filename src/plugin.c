@@ -90,6 +90,29 @@ static const char *load_error(const char *proc)
 }
 
 /*
+ * Reports why dlopen() failed.  flagman exports only the functions of
+ * <flagman/action.h>, so a plug-in calling any other of its functions finds
+ * that symbol missing: say so, naming it.
+ */
+static void refuse_load(const char *path, const char *proc,
+	struct fm_diag *diag)
+{
+	static const char undefined[] = "undefined symbol: ";
+	const char *msg = load_error(proc), *name = "";
+
+	if (strncmp(msg, undefined, strlen(undefined)) == 0) {
+		name = msg + strlen(undefined); // then "SYMBOL[, version V]"
+	}
+	if (strncmp(name, "fm_", 3) == 0) {
+		fm_diag_error(diag, path, 0, "cannot load plug-in: undefined symbol "
+			"'%.*s' (plug-ins may call only the functions declared in "
+			"<flagman/action.h>)", (int)strcspn(name, ", "), name);
+	} else {
+		fm_diag_error(diag, path, 0, "cannot load plug-in: %s", msg);
+	}
+}
+
+/*
  * Opens name in the plug-in directory once and checks that descriptor (its
  * owner and mode, and every directory on the path it resolves to); -1
  * after reporting why not.
@@ -146,8 +169,7 @@ static void load_one(struct fm_registry *reg, int dirfd, const char *name,
 	// The descriptor that was checked is what gets loaded.
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (!(handle = dlopen(proc, RTLD_NOW | RTLD_LOCAL))) {
-		fm_diag_error(diag, path, 0, "cannot load plug-in: %s",
-			load_error(proc));
+		refuse_load(path, proc, diag);
 		close(fd);
 		return;
 	}

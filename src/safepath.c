@@ -79,10 +79,12 @@ const char *fm_safe_who(uid_t uid, char *buf, size_t size)
 	return buf;
 }
 
-// "DIR/NAME" into out, "/NAME" at the root.
-static void join(char *out, size_t size, const char *dir, const char *name)
+// "DIR/NAME" into out, "/NAME" at the root; false if it does not fit.
+static bool join(char *out, size_t size, const char *dir, const char *name)
 {
-	snprintf(out, size, "%s/%s", dir, name);
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	return n >= 0 && (size_t)n < size;
 }
 
 // The refusal of a step to what (with status st).
@@ -231,7 +233,10 @@ static int step(struct fm_safe *s, const char *comp, bool last, char *rest,
 	uid_t ctl;
 	int r;
 
-	join(shown, sizeof(shown), s->path, comp);
+	if (!join(shown, sizeof(shown), s->path, comp)) {
+		r = failed(s->path, ENAMETOOLONG, err, errlen);
+		goto out;
+	}
 	if (fd < 0 && errno == ENOENT && last) {
 		return 0;
 	}
@@ -321,7 +326,10 @@ int fm_safe_walk(const char *path, bool follow, struct fm_safe *s,
 		fm_safe_finish(s);
 		return r;
 	}
-	join(s->shown, sizeof(s->shown), s->path, s->name);
+	if (!join(s->shown, sizeof(s->shown), s->path, s->name)) {
+		fm_safe_finish(s);
+		return failed(s->path, ENAMETOOLONG, err, errlen);
+	}
 	return 0;
 }
 

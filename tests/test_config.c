@@ -2,9 +2,12 @@
  * The configuration loader through the library: every diagnostic with its
  * exact text and line (tests/data/bad, also through "flagman --check"), a bad
  * value of every argument type (tests/data/values, with a test-only type),
- * parsed values and defaults, and the reader's edge cases.  test_check.c
- * covers the command line: --check, --dump, drop-ins, precedence, root.
+ * parsed values and defaults, and the reader's edge cases.  The golden cases
+ * of those two directories are found when the program runs: one cmocka test
+ * per NAME.conf, named DIR/NAME.  test_check.c covers the command line:
+ * --check, --dump, drop-ins, precedence, root.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -127,22 +130,54 @@ static char *load_lib(const char *path, bool *ok, struct fm_config **cfg_out)
 	return text;
 }
 
-/* ---- bad files: tests/data/bad/NAME.conf and NAME.expected ---- */
+/*
+ * ---- golden cases: tests/data/DIR/NAME.conf and NAME.expected ----
+ *
+ * Every NAME.conf in these directories is a case, found when the tests run:
+ * adding a file and its .expected is enough.  NAME.expected holds the exact
+ * diagnostics; the file must be refused if they hold an error, and accepted
+ * otherwise (an empty .expected: accepted without a word).  A .conf without
+ * its .expected, or the reverse, is a failing case.
+ */
+static const struct golden_dir {
+	const char *dir;
+	bool binary; /* also through "flagman --check" */
+} golden_dirs[] = {
+	{ "bad", true },
+	{ "values", false }, /* they use the test-only type 'every' */
+};
 
-static void check_bad(const char *dir, const char *name, bool binary)
+struct golden_case {
+	const struct golden_dir *dir;
+	char name[128]; /* DIR/NAME */
+};
+
+// NAME, from DIR/NAME.
+static const char *golden_stem(const struct golden_case *c)
 {
-	char conf[256], expected_path[256], *expected, *got;
-	bool ok;
+	return c->name + strlen(c->dir->dir) + 1;
+}
 
-	td_enter(dir);
-	snprintf(conf, sizeof(conf), "%s.conf", name);
-	snprintf(expected_path, sizeof(expected_path), "%s.expected", name);
+static void test_golden(void **state)
+{
+	const struct golden_case *c = *state;
+	const char *stem = golden_stem(c);
+	char conf[160], expected_path[160], *expected, *got;
+	bool ok, refused;
+
+	td_enter(c->dir->dir);
+	snprintf(conf, sizeof(conf), "%s.conf", stem);
+	snprintf(expected_path, sizeof(expected_path), "%s.expected", stem);
 	expected = td_slurp(expected_path);
+	if (access(conf, F_OK) < 0) {
+		fail_msg("%s has no %s", expected_path, conf);
+	}
+	refused = strstr(expected, ": error: ") != NULL;
 	got = load_lib(conf, &ok, NULL);
-	assert_false(ok);
 	assert_string_equal(got, expected);
-	if (binary) {
-		assert_int_equal(TD_RUN("--check", "-c", conf), 2);
+	assert_int_equal(ok, !refused);
+	if (c->dir->binary) {
+		assert_int_equal(TD_RUN("--check", "-c", conf), refused ? 2 : 0);
 		assert_string_equal(td_err, expected);
 		assert_string_equal(td_out, "");
 	}
@@ -150,14 +185,67 @@ static void check_bad(const char *dir, const char *name, bool binary)
 	free(expected);
 }
 
-static void test_bad(void **state)
+// By name without the extension, so that a case's two files are neighbours.
+static int by_stem(const struct dirent **a, const struct dirent **b)
 {
-	check_bad("bad", *state, true);
+	const char *x = (*a)->d_name, *y = (*b)->d_name;
+	size_t xlen = (size_t)(strrchr(x, '.') - x);
+	size_t ylen = (size_t)(strrchr(y, '.') - y);
+	int r = strncmp(x, y, xlen < ylen ? xlen : ylen);
+
+	if (r == 0 && xlen != ylen) {
+		r = xlen < ylen ? -1 : 1;
+	}
+	return r ? r : strcmp(x + xlen, y + ylen);
 }
 
-static void test_value(void **state)
+static int golden_entry(const struct dirent *e)
 {
-	check_bad("values", *state, false);
+	const char *dot = strrchr(e->d_name, '.');
+
+	return e->d_name[0] != '.' && dot && dot > e->d_name &&
+		(strcmp(dot, ".conf") == 0 || strcmp(dot, ".expected") == 0);
+}
+
+/*
+ * Appends a case for every name in tests/data/DIR that has a .conf or an
+ * .expected (sorted, so each name once); returns the new count.
+ */
+static size_t find_golden(const struct golden_dir *dir,
+	struct golden_case **cases, size_t n)
+{
+	struct dirent **list;
+	char *path;
+	int count;
+
+	if (asprintf(&path, "%s/tests/data/%s", getenv("FLAGMAN_SRCDIR"),
+			dir->dir) < 0 || (count = scandir(path, &list, golden_entry,
+			by_stem)) < 0) {
+		fprintf(stderr, "cannot read tests/data/%s: %s (run the tests "
+			"through meson)\n", dir->dir, strerror(errno));
+		exit(1);
+	}
+	free(path);
+	for (int i = 0; i < count; i++) {
+		const char *name = list[i]->d_name;
+		int len = (int)(strrchr(name, '.') - name);
+		const char *last = n ? golden_stem(&(*cases)[n - 1]) : NULL;
+		struct golden_case *c;
+
+		if (!last || (*cases)[n - 1].dir != dir ||
+				strncmp(last, name, (size_t)len) != 0 || last[len] != '\0') {
+			if (!(*cases = realloc(*cases, (n + 1) * sizeof(**cases)))) {
+				exit(1);
+			}
+			c = &(*cases)[n++];
+			c->dir = dir;
+			snprintf(c->name, sizeof(c->name), "%s/%.*s", dir->dir, len,
+				name);
+		}
+		free(list[i]);
+	}
+	free(list);
+	return n;
 }
 
 /* ---- good files ---- */
@@ -423,23 +511,8 @@ static void test_bounded_line(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-#define BAD(name) { "bad/" name, test_bad, NULL, td_leave, (void *)name }
-		BAD("unknown-key"), BAD("unknown-key-global"), BAD("unknown-type"),
-		BAD("unknown-signal"), BAD("not-trigger"), BAD("empty-signal"),
-		BAD("duplicate-key"), BAD("duplicate-section"),
-		BAD("missing-action"), BAD("missing-signal"),
-		BAD("missing-argument"), BAD("bad-enabled"), BAD("globals"),
-		BAD("long-line"), BAD("indented"), BAD("outside"),
-		BAD("header-junk"), BAD("bad-header"), BAD("colon"),
-		BAD("no-equals"), BAD("empty-key"), BAD("nul"), BAD("empty-set"),
-		BAD("reload-bound"), BAD("reload-not-trigger"), BAD("several"),
-		BAD("quoting"), BAD("builtin-checks"),
-#define VALUE(name) { "values/" name, test_value, NULL, td_leave, (void *)name }
-		VALUE("int"), VALUE("bool"), VALUE("duration"), VALUE("path"),
-		VALUE("argv"), VALUE("signal"), VALUE("user"), VALUE("group"),
-		VALUE("enum"), VALUE("validate"),
 #define TEST(fn) cmocka_unit_test_teardown(fn, td_leave)
+	static const struct CMUnitTest fixed[] = {
 		TEST(test_good_values),
 		TEST(test_defaults),
 		TEST(test_dropins_without_main),
@@ -448,7 +521,27 @@ int main(void)
 		TEST(test_value_limit),
 		TEST(test_bounded_line),
 	};
+	struct golden_case *cases = NULL;
+	struct CMUnitTest *tests;
+	size_t n = 0, nfixed = sizeof(fixed) / sizeof(fixed[0]);
+	int failed;
 
+	for (size_t i = 0; i < sizeof(golden_dirs) / sizeof(golden_dirs[0]);
+			i++) {
+		n = find_golden(&golden_dirs[i], &cases, n);
+	}
+	if (!(tests = calloc(n + nfixed, sizeof(*tests)))) {
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		tests[i] = (struct CMUnitTest){ cases[i].name, test_golden, NULL,
+			td_leave, &cases[i] };
+	}
+	memcpy(tests + n, fixed, sizeof(fixed));
 	umask(022);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = _cmocka_run_group_tests("test_config", tests, n + nfixed, NULL,
+		NULL);
+	free(tests);
+	free(cases);
+	return failed;
 }

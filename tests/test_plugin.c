@@ -1,7 +1,8 @@
 /*
  * Plug-ins: the example plug-in loaded from a directory, listed, configured,
- * run, closed and torn down; every refusal with its message; and the public
- * header plus flagman.pc being enough to build one.
+ * run, closed and torn down; every refusal with its message; the binary
+ * exporting exactly the functions of the public header; and that header
+ * plus flagman.pc being enough to build one.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "confdata.h"
 #include "harness.h"
 #include "rootonly.h"
 
@@ -247,6 +249,129 @@ static void test_refused_insecure(void **state)
 	free(msg);
 }
 
+// A plug-in may call only the functions of <flagman/action.h>: flagman's
+// own (here fm_log) are not exported, and the refusal names the symbol.
+static void test_refused_internal(void **state)
+{
+	expect_refusal(*state, "BAD_INTERNAL", "internal.so", 0644, "cannot load "
+		"plug-in: undefined symbol 'fm_log' (plug-ins may call only the "
+		"functions declared in <flagman/action.h>)");
+}
+
+// Any other unresolved symbol is dlopen's to explain.
+static void test_refused_undefined(void **state)
+{
+	expect_refusal(*state, "BAD_UNDEFINED", "undefined.so", 0644, "cannot "
+		"load plug-in: undefined symbol: widget_frobnicate");
+}
+
+// Reads the names of a dynamic list ("{ name; ... };") into names[].
+static size_t read_list(const char *path, char names[][64], size_t max)
+{
+	FILE *f = fopen(path, "re");
+	char line[256], name[64];
+	size_t n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %63[a-z0-9_];", name) == 1) {
+			assert_true(n < max);
+			strcpy(names[n++], name);
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * The functions the header declares, read another way than the script that
+ * writes the list does: a line that starts with the return type and has
+ * fm_NAME before its first parenthesis.
+ */
+static size_t read_declared(const char *header, char names[][64],
+	size_t max)
+{
+	size_t n = 0;
+
+	for (const char *line = header; *line; line += strcspn(line, "\n"),
+			line += *line == '\n') {
+		const char *paren = strchr(line, '('), *start;
+
+		if (*line < 'a' || *line > 'z' || !paren ||
+				paren > line + strcspn(line, "\n")) {
+			continue;
+		}
+		for (start = paren; start > line && (start[-1] == '_' ||
+				(start[-1] >= 'a' && start[-1] <= 'z') ||
+				(start[-1] >= '0' && start[-1] <= '9')); start--) {
+		}
+		if (strncmp(start, "fm_", 3) == 0 && paren - start < 64) {
+			assert_true(n < max);
+			snprintf(names[n++], 64, "%.*s", (int)(paren - start), start);
+		}
+	}
+	return n;
+}
+
+static bool listed_in(char names[][64], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The binary's dynamic symbol table holds the plug-in interface and no
+ * other fm_ name (every name flagman shares between files has the prefix);
+ * each of them is declared in the public header.  The rest are libraries'
+ * (copies of stdout@GLIBC_2.2.5; a static sanitizer runtime's interceptors).
+ */
+static void test_exports_only_the_api(void **state)
+{
+	char listed[64][64], declared[64][64], line[512], name[256];
+	const char *list = getenv("FLAGMAN_DYNLIST");
+	size_t nlisted, ndeclared, seen = 0;
+	char *cmd, *path, *header;
+	FILE *nm;
+
+	(void)state;
+	assert_non_null(list);
+	nlisted = read_list(list, listed, 64);
+	assert_true(asprintf(&path, "%s/include/flagman/action.h",
+		getenv("FLAGMAN_SRCDIR")) > 0);
+	header = td_slurp(path);
+	ndeclared = read_declared(header, declared, 64);
+	assert_true(ndeclared >= 10); // ABI 2: fm_action_* and fm_check_*
+	assert_int_equal(nlisted, ndeclared);
+	for (size_t i = 0; i < ndeclared; i++) {
+		if (!listed_in(listed, nlisted, declared[i])) {
+			fail_msg("%s declares %s, %s does not list it", path,
+				declared[i], list);
+		}
+	}
+	assert_true(asprintf(&cmd, "nm -D --defined-only '%s'",
+		getenv("FLAGMAN_BIN")) > 0);
+	assert_non_null(nm = popen(cmd, "r"));
+	while (fgets(line, sizeof(line), nm)) {
+		assert_int_equal(sscanf(line, "%*s %*c %255s", name), 1);
+		if (strncmp(name, "fm_", 3) != 0) {
+			continue;
+		}
+		if (!listed_in(listed, nlisted, name)) {
+			fail_msg("flagman exports %s, which is not in %s", name, list);
+		}
+		seen++;
+	}
+	assert_int_equal(pclose(nm), 0);
+	assert_int_equal(seen, nlisted); // and every listed one is exported
+	free(header);
+	free(path);
+	free(cmd);
+}
+
 // The installed header and flagman.pc are all a plug-in author needs.
 static void test_builds_from_installed_pc(void **state)
 {
@@ -287,6 +412,9 @@ int main(void)
 		T(test_refused_no_symbol),
 		T(test_refused_duplicate_builtin),
 		T(test_refused_duplicate_plugin),
+		T(test_refused_internal),
+		T(test_refused_undefined),
+		T(test_exports_only_the_api),
 		T(test_builds_from_installed_pc),
 	};
 	const struct CMUnitTest root_tests[] = {

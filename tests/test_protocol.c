@@ -190,9 +190,9 @@ static void test_notify_datagrams(void **state)
  */
 static void test_notify_abstract(void **state)
 {
-	static const char *const texts[] = { "READY=1", "STATUS=2 actions; "
-		"waiting for signals", "RELOADING=1\nMONOTONIC_USEC=12345000",
-		"WATCHDOG=1", "STOPPING=1" };
+	static const char *const texts[] = { "READY=1",
+		"STATUS=2 actions; waiting for signals",
+		"RELOADING=1\nMONOTONIC_USEC=12345000", "WATCHDOG=1", "STOPPING=1" };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char name[64];
 	struct datagram got;

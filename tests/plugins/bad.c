@@ -9,12 +9,26 @@
 // A shared object that is not a plug-in at all.
 int not_a_plugin = 1;
 #else
+#if defined(BAD_INTERNAL)
+// One of flagman's own functions, which <flagman/action.h> does not offer.
+void fm_log(int level, const char *action, const char *signame,
+	const char *fmt, ...);
+#elif defined(BAD_UNDEFINED)
+// A function that no library defines.
+void widget_frobnicate(void);
+#endif
+
 static int noop_run(struct fm_action *action, void *state,
 	const struct fm_run *run)
 {
 	(void)action;
 	(void)state;
 	(void)run;
+#if defined(BAD_INTERNAL)
+	fm_log(3, NULL, NULL, "a plug-in calling flagman's internals");
+#elif defined(BAD_UNDEFINED)
+	widget_frobnicate();
+#endif
 	return FM_RESULT_OK;
 }
 
