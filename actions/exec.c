@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "flagman/action.h"
+#include "env.h"
 #include "spawn.h"
+#include "stream.h"
 
 enum output { OUT_INHERIT, OUT_LOG, OUT_NULL };
 enum on_failure { FAIL_CONTINUE, FAIL_STOP };
