@@ -1,7 +1,8 @@
 /*
  * Starting the programs of exec actions, and ending what they leave
- * behind; see spawn.h.  fork/exec is the way that does everything (a new identity,
- * PATH searched in the child's environment, a report of what failed);
+ * behind; see spawn.h.  fork/exec is the way that does everything (a new
+ * identity, PATH searched in the child's environment, a report of what
+ * failed);
  * posix_spawn, which does not copy flagman's page tables, takes the common
  * case and hands anything unusual or failing back to fork/exec.
  */
