@@ -1,6 +1,8 @@
 /*
- * A child's stdout or stderr, read line by line into flagman's log.
- * Private to actions/.
+ * A child's stdout or stderr, read line by line into flagman's log.  The
+ * stream is the loop's source for its pipe, so a line goes from the pipe
+ * through stream.c's on_readable() straight to fm_action_log().  Private
+ * to actions/.
  */
 #ifndef FM_ACTIONS_STREAM_H
 #define FM_ACTIONS_STREAM_H
@@ -13,7 +15,11 @@
 /* Longer lines are logged in pieces (never inside a UTF-8 sequence). */
 #define FM_STREAM_CHUNK 900
 
+struct fm_source;
+
 struct fm_stream {
+	struct fm_action *action; /* whose log lines these are */
+	struct fm_source *src;    /* the loop's watch of fd */
 	int fd; /* flagman's end; -1: closed */
 	enum fm_log_level level;
 	size_t len;
@@ -21,16 +27,15 @@ struct fm_stream {
 };
 
 /*
- * Creates a pipe, watches its non-blocking read end for action and stores
- * the (blocking) write end, for the child, in *write_end.  false with errno.
+ * Creates a pipe, has the loop watch its non-blocking read end, and stores
+ * the (blocking) write end, for the child, in *write_end.  Lines are logged
+ * as action's at level.  s must not move while open.  false with errno.
  */
 bool fm_stream_open(struct fm_action *action, struct fm_stream *s,
 	enum fm_log_level level, int *write_end);
-/* For on_fd: reads what is there and logs complete lines; closes at EOF. */
-void fm_stream_read(struct fm_action *action, struct fm_stream *s);
 /* After the child ended: reads what it left (bounded), then closes. */
-void fm_stream_drain(struct fm_action *action, struct fm_stream *s);
+void fm_stream_drain(struct fm_stream *s);
 /* Logs a partial last line, stops watching and closes; no-op if closed. */
-void fm_stream_close(struct fm_action *action, struct fm_stream *s);
+void fm_stream_close(struct fm_stream *s);
 
 #endif

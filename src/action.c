@@ -240,6 +240,11 @@ bool fm_action_finished(const struct fm_action *a)
 	return a->phase == FM_ACTION_DONE || a->phase == FM_ACTION_LAST_DONE;
 }
 
+struct fm_loop *fm_action_loop(const struct fm_action *action)
+{
+	return action->loop;
+}
+
 /* ---- the services of include/flagman/action.h ---- */
 
 const char *fm_action_name(const struct fm_action *action)

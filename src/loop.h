@@ -49,6 +49,10 @@ struct fm_source *fm_loop_add_child(struct fm_loop *loop, pid_t pid,
 /* Removes and frees a source of any kind; NULL is a no-op. */
 void fm_source_free(struct fm_source *src);
 
+/* The loop an action belongs to (action.c): built-in actions may register
+ * sources of their own, with callbacks of their own. */
+struct fm_loop *fm_action_loop(const struct fm_action *action);
+
 /* ---- for reload.c ---- */
 
 /*
