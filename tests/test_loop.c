@@ -22,6 +22,9 @@
 
 #include "flagman.h"
 
+/* Seconds a loop may take before the test fails: each takes milliseconds. */
+#define T_LOOP_LIMIT 20
+
 /* ---- the journal and the stand-in signalfd ---- */
 
 static char journal[8192];
@@ -257,7 +260,10 @@ static int run_loop(const char *text, const int *sigs, struct script *s)
 	}
 	loop = fm_loop_create(cfg, p[0], s ? reload : NULL, s);
 	assert_non_null(loop);
+	// A loop that never ends fails the test (SIGALRM) rather than hang.
+	alarm(T_LOOP_LIMIT);
 	status = fm_loop_run(loop);
+	alarm(0);
 	fm_loop_destroy(loop);
 	close(p[0]);
 	close(p[1]);
@@ -378,26 +384,29 @@ static void test_reload(void **state)
 		"tear down a\ntear down b2\ntear down c\ntear down stop\n");
 }
 
-// Each timer and each descriptor goes to the action that asked for it.
+// Each timer and each descriptor goes to the action that asked for it;
+// timers fire soonest first, whatever the order they were armed in.
 static void test_timers_and_fds(void **state)
 {
 	(void)state;
 	assert_int_equal(run_loop(
+		REC("fast", "usr2") "tick = 5ms\n"
 		REC("slow", "usr2") "tick = 40ms\n"
 		"emit = usr1\n"
-		REC("fast", "usr2") "tick = 5ms\n"
+		REC("mid", "usr2") "tick = 20ms\n"
 		REC("p", "usr1") "fd = yes\n"
 		REC("q", "usr1") "fd = yes\n"
 		"emit = hup\n"
 		STOP("hup"),
 		SIGS(SIGWINCH), NULL), 0);
 	assert_string_equal(journal,
-		"set up slow\nset up fast\nset up p\nset up q\nset up stop\n"
-		"tick fast\ntick slow\n"
+		"set up fast\nset up slow\nset up mid\nset up p\nset up q\n"
+		"set up stop\n"
+		"tick fast\ntick mid\ntick slow\n"
 		"run p 1 USR1 1\nfd p\nrun q 1 USR1 1\nfd q\n"
 		"run stop 1 HUP 1\n"
-		"tear down slow\ntear down fast\ntear down p\ntear down q\n"
-		"tear down stop\n");
+		"tear down fast\ntear down slow\ntear down mid\ntear down p\n"
+		"tear down q\ntear down stop\n");
 }
 
 // An action that closes itself is torn down once its run completes (even
