@@ -67,6 +67,7 @@ struct rec {
 	bool fd;             /* the run pends on a pipe of its own */
 	bool fail;           /* set_up fails */
 	bool close;          /* the action closes itself at its run */
+	bool close_early;    /* ...or at its set-up */
 	unsigned runs;
 	int pipe[2];
 };
@@ -86,6 +87,9 @@ static int rec_set_up(struct fm_action *action, void *state)
 	r->pipe[0] = r->pipe[1] = -1;
 	if (r->fail) {
 		return -EIO;
+	}
+	if (r->close_early) {
+		fm_action_close(action, "closing at set-up");
 	}
 	if (r->tick_ms) {
 		fm_action_set_timer(action, r->tick_ms);
@@ -185,6 +189,8 @@ static const struct fm_arg_spec rec_args[] = {
 		.offset = offsetof(struct rec, fail) },
 	{ "close", FM_ARG_BOOL, .default_value = "no",
 		.offset = offsetof(struct rec, close) },
+	{ "close_early", FM_ARG_BOOL, .default_value = "no",
+		.offset = offsetof(struct rec, close_early) },
 	{ 0 },
 };
 
@@ -428,6 +434,22 @@ static void test_close(void **state)
 		"tear down other\ntear down stop\n");
 }
 
+// An action that closes itself at set-up is set up, then retired before
+// any chain runs; the others serve on.
+static void test_close_at_set_up(void **state)
+{
+	(void)state;
+	assert_int_equal(run_loop(
+		REC("early", "usr1") "close_early = yes\n"
+		REC("other", "usr1") "emit = usr2\n"
+		STOP("usr2"),
+		SIGS(SIGUSR1), NULL), 0);
+	assert_string_equal(journal,
+		"set up early\nset up other\nset up stop\ntear down early\n"
+		"run other 1 USR1 1\nrun stop 1 USR2 1\n"
+		"tear down other\ntear down stop\n");
+}
+
 // When the last action closes, the loop ends with status 1 (no
 // successful_empty).
 static void test_all_closed(void **state)
@@ -465,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_timers_and_fds),
 		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_close_at_set_up),
 		cmocka_unit_test(test_all_closed),
 		cmocka_unit_test(test_stop_pending),
 	};
