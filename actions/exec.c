@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "flagman/action.h"
+#include "env.h"
 #include "spawn.h"
+#include "stream.h"
 
 enum output { OUT_INHERIT, OUT_LOG, OUT_NULL };
 enum on_failure { FAIL_CONTINUE, FAIL_STOP };
@@ -87,19 +89,6 @@ static const char *duration(uint64_t ms, char *buf, size_t size)
 		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
 	}
 	return buf;
-}
-
-static void exec_on_fd(struct fm_action *action, void *state, int fd,
-	short revents)
-{
-	struct exec *e = state;
-
-	(void)revents;
-	if (fd == e->out.fd) {
-		fm_stream_read(action, &e->out);
-	} else if (fd == e->err.fd) {
-		fm_stream_read(action, &e->err);
-	}
 }
 
 /* ---- the process group ---- */
@@ -181,8 +170,8 @@ static void finish(struct fm_action *action, struct exec *e,
 	enum fm_result result = FM_RESULT_OK;
 	char why[600], how[64] = "left behind";
 
-	fm_stream_drain(action, &e->out);
-	fm_stream_drain(action, &e->err);
+	fm_stream_drain(&e->out);
+	fm_stream_drain(&e->err);
 	if (e->report_fd >= 0) {
 		if (fm_spawn_report(e->report_fd, e->argv[0], e->working_directory,
 				why, sizeof(why))) {
@@ -269,7 +258,7 @@ static bool start(struct fm_action *action, struct exec *e,
 		if (sp.out_fd >= 0) {
 			close(sp.out_fd);
 		}
-		fm_stream_close(action, &e->out);
+		fm_stream_close(&e->out);
 		return false;
 	}
 	pid = fm_spawn(&sp, &e->report_fd);
@@ -282,8 +271,8 @@ static bool start(struct fm_action *action, struct exec *e,
 	if (pid < 0) {
 		fm_action_log(action, FM_LOG_ERROR, "cannot start '%s': %s",
 			e->argv[0], strerror((int)-pid));
-		fm_stream_close(action, &e->out);
-		fm_stream_close(action, &e->err);
+		fm_stream_close(&e->out);
+		fm_stream_close(&e->err);
 		return false;
 	}
 	e->pid = pid;
@@ -588,7 +577,6 @@ const struct fm_action_type fm_action_exec = {
 	.run = exec_run,
 	.stop = exec_stop,
 	.on_timer = exec_on_timer,
-	.on_fd = exec_on_fd,
 	.on_child = exec_on_child,
 	.tear_down = exec_tear_down,
 };

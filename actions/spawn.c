@@ -1,17 +1,16 @@
 /*
- * Starting the programs of exec actions and reading their output; see
- * spawn.h.  fork/exec is the way that does everything (a new identity,
- * PATH searched in the child's environment, a report of what failed);
+ * Starting the programs of exec actions, and ending what they leave
+ * behind; see spawn.h.  fork/exec is the way that does everything (a new
+ * identity, PATH searched in the child's environment, a report of what
+ * failed);
  * posix_spawn, which does not copy flagman's page tables, takes the common
  * case and hands anything unusual or failing back to fork/exec.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,131 +23,6 @@
 #include "spawn.h"
 
 extern char **environ;
-
-/* ---- the environment ---- */
-
-// These describe flagman's own service or a single run; none is passed on.
-static const char *const dropped[] = {
-	"NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_PID",
-	"LISTEN_FDS", "LISTEN_FDNAMES", "FLAGMAN_VALUE",
-};
-
-static size_t name_len(const char *entry)
-{
-	const char *eq = strchr(entry, '=');
-
-	return eq ? (size_t)(eq - entry) : strlen(entry);
-}
-
-static bool is_dropped(const char *entry)
-{
-	size_t len = name_len(entry);
-
-	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
-		if (strlen(dropped[i]) == len && memcmp(dropped[i], entry, len) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-// Takes ownership of entry, even on failure.
-static bool env_take(struct fm_env *env, char *entry)
-{
-	size_t len = name_len(entry);
-
-	for (size_t i = 0; i < env->n; i++) {
-		if (name_len(env->vars[i]) == len &&
-				memcmp(env->vars[i], entry, len) == 0) {
-			free(env->vars[i]);
-			env->vars[i] = entry;
-			return true;
-		}
-	}
-	if (env->n + 2 > env->cap) {
-		size_t cap = env->cap ? env->cap * 2 : 32;
-		char **grown = realloc(env->vars, cap * sizeof(*grown));
-		if (!grown) {
-			free(entry);
-			return false;
-		}
-		env->vars = grown;
-		env->cap = cap;
-	}
-	env->vars[env->n++] = entry;
-	env->vars[env->n] = NULL;
-	return true;
-}
-
-bool fm_env_init(struct fm_env *env, bool inherit)
-{
-	// Allocated up front so that even an empty list is a valid envp.
-	*env = (struct fm_env){ .vars = calloc(32, sizeof(char *)), .cap = 32 };
-	if (!env->vars) {
-		return false;
-	}
-	for (size_t i = 0; inherit && environ[i]; i++) {
-		if (!strchr(environ[i], '=') || is_dropped(environ[i])) {
-			continue;
-		}
-		if (!fm_env_put(env, environ[i])) {
-			fm_env_finish(env);
-			return false;
-		}
-	}
-	return true;
-}
-
-bool fm_env_put(struct fm_env *env, const char *entry)
-{
-	char *copy = strdup(entry);
-
-	return copy && env_take(env, copy);
-}
-
-bool fm_env_set(struct fm_env *env, const char *name, const char *fmt, ...)
-{
-	char *value, *entry;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&value, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		return false;
-	}
-	r = asprintf(&entry, "%s=%s", name, value);
-	free(value);
-	return r >= 0 && env_take(env, entry);
-}
-
-void fm_env_finish(struct fm_env *env)
-{
-	for (size_t i = 0; i < env->n; i++) {
-		free(env->vars[i]);
-	}
-	free(env->vars);
-	*env = (struct fm_env){ 0 };
-}
-
-bool fm_env_valid(const char *entry)
-{
-	size_t len = name_len(entry);
-
-	if (len == 0 || entry[len] != '=' ||
-			(entry[0] >= '0' && entry[0] <= '9')) {
-		return false;
-	}
-	for (size_t i = 0; i < len; i++) {
-		char c = entry[i];
-		if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				(c >= '0' && c <= '9'))) {
-			return false;
-		}
-	}
-	return true;
-}
 
 /* ---- the child ---- */
 
@@ -445,135 +319,4 @@ void fm_end_orphans(void)
 			continue;
 		}
 	}
-}
-
-/* ---- a child's output, line by line into the log ---- */
-
-// What is read at most after the child ended, per stream: a grandchild may
-// keep writing, and the run must end.
-#define DRAIN_MAX (1024 * 1024)
-
-static void emit(struct fm_action *action, enum fm_log_level level,
-	const char *p,
-	size_t len)
-{
-	if (len > 0 && p[len - 1] == '\r') {
-		len--;
-	}
-	// The log escapes control characters: none can forge or garble a line.
-	fm_action_log(action, level, "%.*s", (int)len, p);
-}
-
-// Where to cut a full buffer so that no UTF-8 sequence is split.
-static size_t cut_point(const char *buf, size_t len)
-{
-	size_t i = len, back = 0, need;
-	unsigned char lead;
-
-	while (i > 0 && back < 3 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80) {
-		i--;
-		back++;
-	}
-	if (i <= 1) {
-		return len;
-	}
-	lead = (unsigned char)buf[i - 1];
-	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-	return need > back + 1 ? i - 1 : len;
-}
-
-// Logs the complete lines held; a full buffer, or with all anything left,
-// goes out as a line of its own.
-static void flush_lines(struct fm_action *action, struct fm_stream *s,
-	bool all)
-{
-	size_t start = 0, cut;
-	char *nl;
-
-	while ((nl = memchr(s->buf + start, '\n', s->len - start))) {
-		emit(action, s->level, s->buf + start, (size_t)(nl - s->buf) - start);
-		start = (size_t)(nl - s->buf) + 1;
-	}
-	memmove(s->buf, s->buf + start, s->len - start);
-	s->len -= start;
-	if (s->len == sizeof(s->buf) || (all && s->len > 0)) {
-		cut = all ? s->len : cut_point(s->buf, s->len);
-		emit(action, s->level, s->buf, cut);
-		memmove(s->buf, s->buf + cut, s->len - cut);
-		s->len -= cut;
-	}
-}
-
-enum pumped { MORE, WAIT, END };
-
-static enum pumped pump(struct fm_action *action, struct fm_stream *s)
-{
-	ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
-
-	if (n > 0) {
-		s->len += (size_t)n;
-		flush_lines(action, s, false);
-		return MORE;
-	}
-	if (n < 0 && errno == EINTR) {
-		return MORE;
-	}
-	return n < 0 && errno == EAGAIN ? WAIT : END;
-}
-
-bool fm_stream_open(struct fm_action *action, struct fm_stream *s,
-	enum fm_log_level level, int *write_end)
-{
-	int p[2], err;
-
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		return false;
-	}
-	// Only flagman's end is non-blocking; the child writes as usual.
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	*s = (struct fm_stream){ .fd = p[0], .level = level };
-	if ((err = fm_action_watch_fd(action, p[0], POLLIN)) < 0) {
-		close(p[0]);
-		close(p[1]);
-		s->fd = -1;
-		errno = -err;
-		return false;
-	}
-	*write_end = p[1];
-	return true;
-}
-
-void fm_stream_read(struct fm_action *action, struct fm_stream *s)
-{
-	enum pumped r = MORE;
-
-	// A few reads per wake-up: a chatty child must not starve the loop.
-	for (int i = 0; s->fd >= 0 && i < 8 && r == MORE; i++) {
-		r = pump(action, s);
-	}
-	if (r == END) {
-		fm_stream_close(action, s);
-	}
-}
-
-void fm_stream_drain(struct fm_action *action, struct fm_stream *s)
-{
-	size_t total = 0;
-
-	while (s->fd >= 0 && total < DRAIN_MAX && pump(action, s) == MORE) {
-		total += sizeof(s->buf);
-	}
-	fm_stream_close(action, s);
-}
-
-void fm_stream_close(struct fm_action *action, struct fm_stream *s)
-{
-	if (s->fd < 0) {
-		return;
-	}
-	flush_lines(action, s, true);
-	fm_action_unwatch_fd(action, s->fd);
-	close(s->fd);
-	s->fd = -1;
-	s->len = 0;
 }

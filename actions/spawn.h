@@ -1,8 +1,9 @@
 /*
- * Starting the programs of exec actions: the child's environment, and a
- * fork/exec that gives the child a clean process state (own process group,
- * default signal dispositions, empty signal mask, only descriptors 0-2,
- * optional identity and working directory).  Private to actions/.
+ * Starting the programs of exec actions: a fork/exec that gives the child a
+ * clean process state (own process group, default signal dispositions,
+ * empty signal mask, only descriptors 0-2, optional identity and working
+ * directory); and ending children without waiting forever.  The child's
+ * environment is env.h's, its output stream.h's.  Private to actions/.
  */
 #ifndef FM_ACTIONS_SPAWN_H
 #define FM_ACTIONS_SPAWN_H
@@ -11,29 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-#include "flagman/action.h"
-
-/* A growing NAME=VALUE list; every string is owned by it. */
-struct fm_env {
-	char **vars; /* NULL-terminated once anything was added */
-	size_t n, cap;
-};
-
-/*
- * Starts env from flagman's own environment (inherit) or from nothing,
- * leaving out the variables that describe flagman's own service (sd_notify,
- * watchdog, socket activation).  false on no memory.
- */
-bool fm_env_init(struct fm_env *env, bool inherit);
-/* Adds or replaces "NAME=VALUE".  false on no memory. */
-bool fm_env_put(struct fm_env *env, const char *entry);
-/* Adds or replaces name with a formatted value.  false on no memory. */
-bool fm_env_set(struct fm_env *env, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void fm_env_finish(struct fm_env *env);
-/* Is entry "NAME=VALUE" with NAME a valid variable name? */
-bool fm_env_valid(const char *entry);
 
 /* What the child should look like.  Ids of -1 are left alone. */
 struct fm_spawn {
@@ -89,30 +67,5 @@ uint64_t fm_kill_deadline(void);
  * child is left).
  */
 pid_t fm_wait_until(pid_t who, int *wstatus, uint64_t deadline);
-
-/* ---- a child's stdout or stderr, read line by line into the log ---- */
-
-/* Longer lines are logged in pieces (never inside a UTF-8 sequence). */
-#define FM_STREAM_CHUNK 900
-
-struct fm_stream {
-	int fd; /* flagman's end; -1: closed */
-	enum fm_log_level level;
-	size_t len;
-	char buf[FM_STREAM_CHUNK];
-};
-
-/*
- * Creates a pipe, watches its non-blocking read end for action and stores
- * the (blocking) write end, for the child, in *write_end.  false with errno.
- */
-bool fm_stream_open(struct fm_action *action, struct fm_stream *s,
-	enum fm_log_level level, int *write_end);
-/* For on_fd: reads what is there and logs complete lines; closes at EOF. */
-void fm_stream_read(struct fm_action *action, struct fm_stream *s);
-/* After the child ended: reads what it left (bounded), then closes. */
-void fm_stream_drain(struct fm_action *action, struct fm_stream *s);
-/* Logs a partial last line, stops watching and closes; no-op if closed. */
-void fm_stream_close(struct fm_action *action, struct fm_stream *s);
 
 #endif

@@ -1,13 +1,90 @@
 /*
- * Action instances: their lifecycle, and the services include/flagman/action.h
- * offers to every action type (completion, closing, timers, descriptors,
- * children, logging).
+ * Action instances: their state machine (move() is the one place
+ * that changes it), their event sources, and the services
+ * include/flagman/action.h offers to every action type (completion,
+ * closing, timers, descriptors, children, logging).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "loop.h"
+#include "actionset.h"
+
+/* ---- the state machine ---- */
+
+#define TO(s) (1u << (s))
+
+// The transitions allowed from each state.  Tearing down (to CLOSED) is
+// allowed from every state but CLOSED.
+static const unsigned allowed[] = {
+	[FM_ACTION_NEW] = TO(FM_ACTION_IDLE) | TO(FM_ACTION_CLOSING),
+	[FM_ACTION_IDLE] = TO(FM_ACTION_RUNNING) | TO(FM_ACTION_CLOSING),
+	[FM_ACTION_RUNNING] = TO(FM_ACTION_DONE) | TO(FM_ACTION_LAST_RUN),
+	[FM_ACTION_DONE] = TO(FM_ACTION_IDLE) | TO(FM_ACTION_LAST_DONE),
+	[FM_ACTION_LAST_RUN] = TO(FM_ACTION_LAST_DONE),
+	[FM_ACTION_LAST_DONE] = 0,
+	[FM_ACTION_CLOSING] = 0,
+	[FM_ACTION_CLOSED] = 0,
+};
+
+static void move(struct fm_action *a, enum fm_action_state to)
+{
+	bool ok = to == FM_ACTION_CLOSED ? a->phase != FM_ACTION_CLOSED :
+		(allowed[a->phase] & TO(to)) != 0;
+
+	if (!ok) {
+		// A bug in the daemon, not in an action: say so, change nothing.
+		fm_log(FM_LOG_ERROR, a->name, NULL, "internal error: action state "
+			"%d cannot become %d", (int)a->phase, (int)to);
+		return;
+	}
+	a->phase = to;
+}
+
+/* ---- sources ---- */
+
+static void on_timer(void *owner)
+{
+	struct fm_action *a = owner;
+
+	if (a->type->on_timer) {
+		a->type->on_timer(a, a->state);
+	}
+}
+
+static void on_fd(void *owner, int fd, short revents)
+{
+	struct fm_action *a = owner;
+
+	if (a->type->on_fd) {
+		a->type->on_fd(a, a->state, fd, revents);
+	}
+}
+
+static void on_child(void *owner, pid_t pid, int wstatus)
+{
+	struct fm_action *a = owner;
+
+	a->child = NULL; // the loop has freed it
+	if (a->type->on_child) {
+		a->type->on_child(a, a->state, pid, wstatus);
+	}
+}
+
+static void free_sources(struct fm_action *a)
+{
+	fm_source_set_time(a->timer, 0);
+	fm_source_free(a->child);
+	a->child = NULL;
+	for (size_t i = 0; i < a->nfds; i++) {
+		fm_source_free(a->fds[i]);
+	}
+	free(a->fds);
+	a->fds = NULL;
+	a->nfds = 0;
+}
+
+/* ---- the life of an instance ---- */
 
 struct fm_action *fm_action_create(struct fm_loop *loop, struct fm_def *def)
 {
@@ -22,7 +99,9 @@ struct fm_action *fm_action_create(struct fm_loop *loop, struct fm_def *def)
 	a->name = strdup(def->name);
 	a->canon = fm_def_canon(def) ? def->canon : NULL;
 	def->canon = NULL; // the action takes the text, as it takes the state
-	if (!a->name || !a->canon) {
+	a->timer = fm_loop_add_time(loop, on_timer, a);
+	if (!a->name || !a->canon || !a->timer) {
+		fm_source_free(a->timer);
 		free(a->name);
 		free(a->canon);
 		free(a);
@@ -33,31 +112,94 @@ struct fm_action *fm_action_create(struct fm_loop *loop, struct fm_def *def)
 	return a;
 }
 
-static void unwatch_all(struct fm_action *a)
+bool fm_action_set_up(struct fm_action *a)
 {
-	struct fm_loop *loop = a->loop;
+	if (a->type->set_up && a->type->set_up(a, a->state) < 0) {
+		fm_log(FM_LOG_ERROR, a->name, NULL, "set-up failed");
+		// Not set up: tear_down is not called.
+		free_sources(a);
+		move(a, FM_ACTION_CLOSED);
+		return false;
+	}
+	if (a->phase == FM_ACTION_NEW) {
+		move(a, FM_ACTION_IDLE);
+	} // else it closed itself during set_up: CLOSING
+	return true;
+}
 
-	for (size_t i = 0; i < loop->nwatches;) {
-		if (loop->watches[i].action == a) {
-			loop->watches[i] = loop->watches[--loop->nwatches];
-		} else {
-			i++;
-		}
+// The run is over with result r.
+static void finish(struct fm_action *a, enum fm_result r)
+{
+	if (a->phase == FM_ACTION_RUNNING) {
+		move(a, FM_ACTION_DONE);
+	} else if (a->phase == FM_ACTION_LAST_RUN) {
+		move(a, FM_ACTION_LAST_DONE);
+	} else if (!fm_action_finished(a)) {
+		return;
+	}
+	a->result = r;
+}
+
+void fm_action_start(struct fm_action *a, const struct fm_run *run,
+	const char *signame)
+{
+	int r;
+
+	move(a, FM_ACTION_RUNNING);
+	a->signame = signame;
+	r = a->type->run(a, a->state, run);
+	if (r != FM_RUN_PENDING) {
+		finish(a, (enum fm_result)r);
+	}
+}
+
+void fm_action_stop(struct fm_action *a, bool force)
+{
+	if (a->type->stop) {
+		a->type->stop(a, a->state, force);
+	}
+	if (force) {
+		finish(a, a->result); // whatever it did, the daemon stops now
+	}
+}
+
+// Tears a closing action down for good; it stays as a tombstone.
+static void retire(struct fm_action *a)
+{
+	fm_action_tear_down(a);
+	fm_log(FM_LOG_WARNING, a->name, a->signame, "action closed: %s",
+		a->close_reason ? a->close_reason : "no reason given");
+}
+
+void fm_action_complete(struct fm_action *a)
+{
+	if (a->phase == FM_ACTION_LAST_DONE) {
+		retire(a);
+	} else {
+		move(a, FM_ACTION_IDLE);
+	}
+}
+
+void fm_action_retire_closing(struct fm_action *a)
+{
+	if (a->phase == FM_ACTION_CLOSING) {
+		retire(a);
 	}
 }
 
 void fm_action_tear_down(struct fm_action *a)
 {
-	if (a->is_set_up && a->type->tear_down) {
+	if (a->phase == FM_ACTION_CLOSED) {
+		return;
+	}
+	if (a->phase != FM_ACTION_NEW && a->type->tear_down) {
 		a->type->tear_down(a, a->state);
 	}
-	a->is_set_up = false;
-	a->deadline = 0;
-	a->child = 0;
-	unwatch_all(a);
+	free_sources(a);
+	move(a, FM_ACTION_CLOSED);
 }
 
-void fm_action_free_state(struct fm_action *a)
+static void free_state(struct fm_action *a)
 {
 	if (a->state) {
 		for (const struct fm_arg_spec *s = a->type->args; s && s->name; s++) {
@@ -73,8 +215,9 @@ void fm_action_destroy(struct fm_action *a)
 	if (!a) {
 		return;
 	}
-	unwatch_all(a);
-	fm_action_free_state(a);
+	free_sources(a);
+	fm_source_free(a->timer);
+	free_state(a);
 	free(a->name);
 	free(a->canon);
 	free(a->close_reason);
@@ -83,17 +226,23 @@ void fm_action_destroy(struct fm_action *a)
 
 bool fm_action_open(const struct fm_action *a)
 {
-	return !a->dead && !a->closing;
+	return a->phase == FM_ACTION_IDLE || a->phase == FM_ACTION_RUNNING ||
+		a->phase == FM_ACTION_DONE;
 }
 
-// Tears a closing action down for good; it stays as a tombstone.
-void fm_action_retire(struct fm_action *a)
+bool fm_action_busy(const struct fm_action *a)
 {
-	fm_action_tear_down(a);
-	a->dead = true;
-	a->closing = false;
-	fm_log(FM_LOG_WARNING, a->name, a->signame, "action closed: %s",
-		a->close_reason ? a->close_reason : "no reason given");
+	return a->phase == FM_ACTION_RUNNING || a->phase == FM_ACTION_LAST_RUN;
+}
+
+bool fm_action_finished(const struct fm_action *a)
+{
+	return a->phase == FM_ACTION_DONE || a->phase == FM_ACTION_LAST_DONE;
+}
+
+struct fm_loop *fm_action_loop(const struct fm_action *action)
+{
+	return action->loop;
 }
 
 /* ---- the services of include/flagman/action.h ---- */
@@ -105,18 +254,22 @@ const char *fm_action_name(const struct fm_action *action)
 
 void fm_action_done(struct fm_action *action, enum fm_result result)
 {
-	if (action->running) {
-		action->finished = true;
-		action->result = result;
-	}
+	finish(action, result);
 }
 
 void fm_action_close(struct fm_action *action, const char *reason)
 {
-	if (action->dead || action->closing) {
-		return;
+	static const enum fm_action_state closed[] = {
+		[FM_ACTION_NEW] = FM_ACTION_CLOSING,
+		[FM_ACTION_IDLE] = FM_ACTION_CLOSING,
+		[FM_ACTION_RUNNING] = FM_ACTION_LAST_RUN,
+		[FM_ACTION_DONE] = FM_ACTION_LAST_DONE,
+	};
+
+	if (action->phase > FM_ACTION_DONE) {
+		return; // closing or closed already: the first reason stands
 	}
-	action->closing = true;
+	move(action, closed[action->phase]);
 	free(action->close_reason);
 	action->close_reason = reason ? strdup(reason) : NULL;
 }
@@ -126,44 +279,49 @@ void fm_action_set_timer(struct fm_action *action, uint64_t delay_ms)
 	uint64_t now = fm_now_ms();
 
 	// A plug-in may ask for "forever": saturate rather than wrap around.
-	if (!delay_ms) {
-		action->deadline = 0;
-	} else {
-		action->deadline = delay_ms > UINT64_MAX - now ? UINT64_MAX :
-			now + delay_ms;
+	fm_source_set_time(action->timer, !delay_ms ? 0 :
+		delay_ms > UINT64_MAX - now ? UINT64_MAX : now + delay_ms);
+}
+
+static size_t find_fd(const struct fm_action *a, int fd)
+{
+	size_t i = 0;
+
+	while (i < a->nfds && fm_source_fd(a->fds[i]) != fd) {
+		i++;
 	}
+	return i;
 }
 
 int fm_action_watch_fd(struct fm_action *action, int fd, short events)
 {
-	struct fm_loop *loop = action->loop;
-	struct watch *grown;
+	size_t i = find_fd(action, fd);
+	struct fm_source **grown;
 
-	for (size_t i = 0; i < loop->nwatches; i++) {
-		if (loop->watches[i].fd == fd) {
-			loop->watches[i].events = events;
-			loop->watches[i].action = action;
-			return 0;
-		}
+	if (i < action->nfds) {
+		fm_source_set_events(action->fds[i], events);
+		return 0;
 	}
-	grown = realloc(loop->watches, (loop->nwatches + 1) * sizeof(*grown));
+	grown = realloc(action->fds, (action->nfds + 1) * sizeof(*grown));
 	if (!grown) {
 		return -ENOMEM;
 	}
-	loop->watches = grown;
-	grown[loop->nwatches++] = (struct watch){ fd, events, action };
+	action->fds = grown;
+	grown[i] = fm_loop_add_io(action->loop, fd, events, on_fd, action);
+	if (!grown[i]) {
+		return -ENOMEM;
+	}
+	action->nfds++;
 	return 0;
 }
 
 void fm_action_unwatch_fd(struct fm_action *action, int fd)
 {
-	struct fm_loop *loop = action->loop;
+	size_t i = find_fd(action, fd);
 
-	for (size_t i = 0; i < loop->nwatches; i++) {
-		if (loop->watches[i].fd == fd && loop->watches[i].action == action) {
-			loop->watches[i] = loop->watches[--loop->nwatches];
-			return;
-		}
+	if (i < action->nfds) {
+		fm_source_free(action->fds[i]);
+		action->fds[i] = action->fds[--action->nfds];
 	}
 }
 
@@ -172,8 +330,8 @@ int fm_action_watch_child(struct fm_action *action, pid_t pid)
 	if (action->child) {
 		return -EBUSY;
 	}
-	action->child = pid;
-	return 0;
+	action->child = fm_loop_add_child(action->loop, pid, on_child, action);
+	return action->child ? 0 : -ENOMEM;
 }
 
 void fm_action_log(const struct fm_action *action, enum fm_log_level level,
@@ -185,4 +343,3 @@ void fm_action_log(const struct fm_action *action, enum fm_log_level level,
 	fm_vlog((int)level, action->name, action->signame, fmt, ap);
 	va_end(ap);
 }
-

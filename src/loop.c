@@ -1,8 +1,10 @@
 /*
- * The event loop: one signalfd and the actions' descriptors in poll(2), with
- * the nearest deadline as timeout.  One signal's chain runs at a time; other
- * arrivals wait in a FIFO with at most one entry per signal.  Nothing here
- * blocks: an action that takes time finishes later through fm_action_done().
+ * The event loop: the signalfd and the sources registered with the loop
+ * (descriptors in poll(2), timers in a list sorted by deadline, children
+ * found by pid), each dispatched to its owner's callback.  One signal's
+ * chain runs at a time; other arrivals wait in a FIFO with at most one
+ * entry per signal.  Nothing here blocks: an action that takes time
+ * finishes later through fm_action_done().
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,16 +15,227 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "actionset.h"
+
+#define NSIGS 65 /* signal numbers 1..64 */
+
+enum kind { SRC_IO, SRC_TIME, SRC_CHILD };
+
+struct fm_source {
+	struct fm_loop *loop;
+	enum kind kind;
+	void *owner;
+	union {
+		fm_io_fn *io;
+		fm_time_fn *time;
+		fm_child_fn *child;
+	} cb;
+	int fd;            /* io */
+	short events;      /* io */
+	bool gone;         /* io: freed; the slot goes at the next sweep */
+	uint64_t deadline; /* time: 0 while disarmed */
+	pid_t pid;         /* child */
+	struct fm_source *next; /* time: in the armed list; child: in the list */
+};
+
+struct arrival {
+	bool pending;
+	unsigned merged;
+	pid_t pid;
+	uid_t uid;
+	bool has_value;
+	int value;
+};
+
+/* The chain under way. */
+struct chain {
+	bool active;
+	int signo;
+	size_t pos;                /* next action of the set */
+	struct fm_action *current; /* the action whose run is under way */
+	struct fm_run run;
+	char signame[FM_SIGNAME_MAX];
+	bool failed;
+};
+
+struct fm_loop {
+	struct fm_config *cfg;
+	struct fm_actionset set;
+	int sfd;
+
+	struct arrival sig[NSIGS];
+	int fifo[NSIGS];
+	size_t head, len;
+	struct chain chain;
+
+	bool stopping;
+	bool quit;
+	int status;
+	struct fm_source *stop_timer; /* stop_timeout for the current run */
+	struct fm_source *watchdog;
+	uint64_t wd_ms;
+
+	struct fm_source **io; /* poll(2) slot i + 1 is io[i] */
+	size_t nio, io_cap, io_gone;
+	struct fm_source *timers;   /* armed, soonest first */
+	struct fm_source *children;
+
+	fm_reload_fn reload;
+	void *reload_ctx;
+	char last[160];        /* the last chain's outcome, for STATUS= */
+	char reload_error[160]; /* why the last reload failed; "" after success */
+};
+
+/* ---- sources ---- */
+
+static struct fm_source *source_new(struct fm_loop *loop, enum kind kind,
+	void *owner)
+{
+	struct fm_source *src = calloc(1, sizeof(*src));
+
+	if (src) {
+		*src = (struct fm_source){ .loop = loop, .kind = kind,
+			.owner = owner, .fd = -1 };
+	}
+	return src;
+}
+
+static void unlink_source(struct fm_source **list, struct fm_source *src)
+{
+	for (struct fm_source **p = list; *p; p = &(*p)->next) {
+		if (*p == src) {
+			*p = src->next;
+			break;
+		}
+	}
+	src->next = NULL;
+}
+
+struct fm_source *fm_loop_add_io(struct fm_loop *loop, int fd, short events,
+	fm_io_fn *cb, void *owner)
+{
+	struct fm_source *src;
+
+	if (loop->nio == loop->io_cap) {
+		size_t cap = loop->io_cap ? loop->io_cap * 2 : 8;
+		struct fm_source **grown = realloc(loop->io, cap * sizeof(*grown));
+		if (!grown) {
+			return NULL;
+		}
+		loop->io = grown;
+		loop->io_cap = cap;
+	}
+	if (!(src = source_new(loop, SRC_IO, owner))) {
+		return NULL;
+	}
+	src->fd = fd;
+	src->events = events;
+	src->cb.io = cb;
+	loop->io[loop->nio++] = src;
+	return src;
+}
+
+void fm_source_set_events(struct fm_source *src, short events)
+{
+	src->events = events;
+}
+
+int fm_source_fd(const struct fm_source *src)
+{
+	return src->fd;
+}
+
+struct fm_source *fm_loop_add_time(struct fm_loop *loop, fm_time_fn *cb,
+	void *owner)
+{
+	struct fm_source *src = source_new(loop, SRC_TIME, owner);
+
+	if (src) {
+		src->cb.time = cb;
+	}
+	return src;
+}
+
+void fm_source_set_time(struct fm_source *src, uint64_t deadline)
+{
+	struct fm_source **p = &src->loop->timers;
+
+	if (src->deadline) {
+		unlink_source(p, src);
+	}
+	src->deadline = deadline;
+	if (!deadline) {
+		return;
+	}
+	// After those due no later: equal deadlines fire in arming order.
+	while (*p && (*p)->deadline <= deadline) {
+		p = &(*p)->next;
+	}
+	src->next = *p;
+	*p = src;
+}
+
+struct fm_source *fm_loop_add_child(struct fm_loop *loop, pid_t pid,
+	fm_child_fn *cb, void *owner)
+{
+	struct fm_source *src = source_new(loop, SRC_CHILD, owner);
+
+	if (src) {
+		src->pid = pid;
+		src->cb.child = cb;
+		src->next = loop->children;
+		loop->children = src;
+	}
+	return src;
+}
+
+void fm_source_free(struct fm_source *src)
+{
+	if (!src) {
+		return;
+	}
+	if (src->kind == SRC_IO) {
+		// poll(2) may have reported it already: sweep_io frees it.
+		src->gone = true;
+		src->owner = NULL;
+		src->loop->io_gone++;
+		return;
+	}
+	if (src->kind == SRC_TIME) {
+		fm_source_set_time(src, 0);
+	} else {
+		unlink_source(&src->loop->children, src);
+	}
+	free(src);
+}
+
+// Frees the io sources freed since the last sweep; never while dispatching.
+static void sweep_io(struct fm_loop *loop)
+{
+	size_t kept = 0;
+
+	if (!loop->io_gone) {
+		return;
+	}
+	for (size_t i = 0; i < loop->nio; i++) {
+		if (loop->io[i]->gone) {
+			free(loop->io[i]);
+		} else {
+			loop->io[kept++] = loop->io[i];
+		}
+	}
+	loop->nio = kept;
+	loop->io_gone = 0;
+}
 
 /* ---- status ---- */
 
-size_t fm_loop_open_count(const struct fm_loop *loop, int signo)
+static size_t open_count(const struct fm_loop *loop, int signo)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < loop->nactions; i++) {
-		const struct fm_action *a = loop->actions[i];
+	for (size_t i = 0; i < loop->set.n; i++) {
+		const struct fm_action *a = loop->set.v[i];
 		if (fm_action_open(a) && (!signo || (a->signals & FM_SIGBIT(signo)))) {
 			n++;
 		}
@@ -39,9 +252,9 @@ void fm_loop_send_status(struct fm_loop *loop)
 		return;
 	}
 	used = (size_t)snprintf(text, sizeof(text), "%zu action%s",
-		fm_loop_open_count(loop, 0), fm_loop_open_count(loop, 0) == 1 ? "" : "s");
+		open_count(loop, 0), open_count(loop, 0) == 1 ? "" : "s");
 	for (int s = 1, first = 1; s < NSIGS && used < sizeof(text); s++) {
-		size_t n = fm_signal_is_trigger(s) ? fm_loop_open_count(loop, s) : 0;
+		size_t n = fm_signal_is_trigger(s) ? open_count(loop, s) : 0;
 		if (n) {
 			used += (size_t)snprintf(text + used, sizeof(text) - used,
 				"%s%s: %zu", first ? " (" : ", ", fm_signal_name(s, buf), n);
@@ -56,79 +269,93 @@ void fm_loop_send_status(struct fm_loop *loop)
 		loop->reload_error[0] ? "; " : "", loop->reload_error);
 }
 
+/* ---- reload ---- */
+
+bool fm_loop_swap_in(struct fm_loop *loop, struct fm_config *cfg)
+{
+	if (!fm_actionset_swap_in(&loop->set, loop, cfg)) {
+		return false;
+	}
+	fm_config_destroy(loop->cfg);
+	loop->cfg = cfg;
+	return true;
+}
+
+void fm_loop_note_reload(struct fm_loop *loop, const char *error)
+{
+	snprintf(loop->reload_error, sizeof(loop->reload_error), "%s",
+		error ? error : "");
+	if (!error) {
+		snprintf(loop->last, sizeof(loop->last), "reloaded");
+	}
+}
+
 /* ---- chains ---- */
 
 static void end_chain(struct fm_loop *loop, const char *outcome)
 {
-	snprintf(loop->last, sizeof(loop->last), "last: %s %s", loop->signame,
-		outcome);
-	fm_log(FM_LOG_DEBUG, NULL, loop->signame, "chain for %s ended: %s",
-		loop->signame, outcome);
-	loop->chain = 0;
+	snprintf(loop->last, sizeof(loop->last), "last: %s %s",
+		loop->chain.signame, outcome);
+	fm_log(FM_LOG_DEBUG, NULL, loop->chain.signame, "chain for %s ended: %s",
+		loop->chain.signame, outcome);
+	loop->chain.active = false;
 	fm_loop_send_status(loop);
 }
 
 static void start_chain(struct fm_loop *loop, int signo,
 	const struct arrival *arr)
 {
-	const char *name = fm_signal_name(signo, loop->signame);
+	struct chain *c = &loop->chain;
+	const char *name = fm_signal_name(signo, c->signame);
 
-	if (name != loop->signame) {
-		snprintf(loop->signame, sizeof(loop->signame), "%s", name);
+	if (name != c->signame) {
+		snprintf(c->signame, sizeof(c->signame), "%s", name);
 	}
-	loop->run = (struct fm_run){
-		.signo = signo, .signame = loop->signame, .sender_pid = arr->pid,
+	c->run = (struct fm_run){
+		.signo = signo, .signame = c->signame, .sender_pid = arr->pid,
 		.sender_uid = arr->uid, .merged = arr->merged,
 		.has_value = arr->has_value, .value = arr->value,
 	};
-	loop->chain = signo;
-	loop->pos = 0;
-	loop->chain_failed = false;
-	fm_log(FM_LOG_DEBUG, NULL, loop->signame, "running the chain for %s "
-		"(%u arrival%s)", loop->signame, arr->merged,
+	c->active = true;
+	c->signo = signo;
+	c->pos = 0;
+	c->failed = false;
+	fm_log(FM_LOG_DEBUG, NULL, c->signame, "running the chain for %s "
+		"(%u arrival%s)", c->signame, arr->merged,
 		arr->merged == 1 ? "" : "s");
 }
 
 // Starts the chain's next action, or ends the chain.
 static void step(struct fm_loop *loop)
 {
-	while (loop->pos < loop->nactions && !loop->stopping) {
-		struct fm_action *a = loop->actions[loop->pos++];
-		int r;
+	struct chain *c = &loop->chain;
 
-		if (!fm_action_open(a) || !(a->signals & FM_SIGBIT(loop->chain))) {
-			continue;
+	while (c->pos < loop->set.n && !loop->stopping) {
+		struct fm_action *a = loop->set.v[c->pos++];
+
+		if (fm_action_open(a) && (a->signals & FM_SIGBIT(c->signo))) {
+			c->current = a;
+			fm_action_start(a, &c->run, c->signame);
+			return;
 		}
-		a->running = true;
-		a->finished = false;
-		a->signame = loop->signame;
-		loop->current = a;
-		r = a->type->run(a, a->state, &loop->run);
-		if (r != FM_RUN_PENDING) {
-			a->finished = true;
-			a->result = r;
-		}
-		return;
 	}
 	end_chain(loop, loop->stopping ? "interrupted" :
-		(loop->chain_failed ? "failed" : "ok"));
+		(c->failed ? "failed" : "ok"));
 }
 
 // The current action's run is over: record it, close it if it asked to.
 static void complete(struct fm_loop *loop)
 {
-	struct fm_action *a = loop->current;
+	struct fm_action *a = loop->chain.current;
+	enum fm_result result = a->result;
 
-	loop->current = NULL;
-	a->running = false;
-	if (a->result != FM_RESULT_OK) {
-		loop->chain_failed = true;
+	loop->chain.current = NULL;
+	if (result != FM_RESULT_OK) {
+		loop->chain.failed = true;
 		fm_log(FM_LOG_INFO, a->name, a->signame, "run failed");
 	}
-	if (a->closing) {
-		fm_action_retire(a);
-	}
-	if (a->result == FM_RESULT_FAILED_STOP && loop->chain) {
+	fm_action_complete(a);
+	if (result == FM_RESULT_FAILED_STOP && loop->chain.active) {
 		fm_log(FM_LOG_INFO, a->name, a->signame,
 			"skipping the rest of the chain (on_failure = stop)");
 		end_chain(loop, "stopped after a failure");
@@ -137,11 +364,8 @@ static void complete(struct fm_loop *loop)
 
 static void retire_closed(struct fm_loop *loop)
 {
-	for (size_t i = 0; i < loop->nactions; i++) {
-		struct fm_action *a = loop->actions[i];
-		if (a->closing && !a->running) {
-			fm_action_retire(a);
-		}
+	for (size_t i = 0; i < loop->set.n; i++) {
+		fm_action_retire_closing(loop->set.v[i]);
 	}
 }
 
@@ -159,56 +383,56 @@ static int pop(struct fm_loop *loop)
 	return signo;
 }
 
-static void tear_down_all(struct fm_loop *loop)
+static void quit(struct fm_loop *loop, int status)
 {
-	for (size_t i = 0; i < loop->nactions; i++) {
-		if (!loop->actions[i]->dead) {
-			fm_action_tear_down(loop->actions[i]);
-		}
+	fm_actionset_tear_down(&loop->set);
+	loop->quit = true;
+	loop->status = status;
+}
+
+// Starts the chain of the next signal waiting, if any; false if none.
+static bool next_arrival(struct fm_loop *loop)
+{
+	struct arrival arr;
+	int signo;
+
+	if (loop->len == 0) {
+		return false;
 	}
+	signo = pop(loop);
+	arr = loop->sig[signo];
+	loop->sig[signo].pending = false;
+	if (open_count(loop, signo)) {
+		start_chain(loop, signo, &arr);
+	} else if (signo == loop->cfg->reload_signal) {
+		fm_reload(loop, loop->reload, loop->reload_ctx);
+	}
+	return true;
 }
 
 // Moves the state machine forward as far as it goes without waiting.
 static void settle(struct fm_loop *loop)
 {
 	while (!loop->quit) {
-		if (loop->current) {
-			if (!loop->current->finished) {
+		if (loop->chain.current) {
+			if (!fm_action_finished(loop->chain.current)) {
 				break;
 			}
 			complete(loop);
 			continue;
 		}
 		retire_closed(loop);
-		if (loop->chain) {
+		if (loop->chain.active) {
 			step(loop);
-			continue;
-		}
-		if (loop->stopping) {
-			tear_down_all(loop);
-			loop->quit = true;
-			loop->status = 0;
-			break;
-		}
-		if (fm_loop_open_count(loop, 0) == 0) {
+		} else if (loop->stopping) {
+			quit(loop, 0);
+		} else if (open_count(loop, 0) == 0) {
 			fm_log(FM_LOG_WARNING, NULL, NULL, "every action has closed; "
 				"exiting");
 			fm_notify("STOPPING=1");
-			tear_down_all(loop);
-			loop->quit = true;
-			loop->status = loop->cfg->successful_empty ? 0 : 1;
+			quit(loop, loop->cfg->successful_empty ? 0 : 1);
+		} else if (!next_arrival(loop)) {
 			break;
-		}
-		if (loop->len == 0) {
-			break;
-		}
-		int signo = pop(loop);
-		struct arrival arr = loop->sig[signo];
-		loop->sig[signo].pending = false;
-		if (fm_loop_open_count(loop, signo)) {
-			start_chain(loop, signo, &arr);
-		} else if (signo == loop->cfg->reload_signal) {
-			fm_reload(loop);
 		}
 	}
 }
@@ -218,11 +442,11 @@ static void settle(struct fm_loop *loop)
 static void begin_shutdown(struct fm_loop *loop, int signo)
 {
 	char buf[FM_SIGNAME_MAX];
-	struct fm_action *a = loop->current;
+	struct fm_action *a = loop->chain.current;
 
 	if (loop->stopping) {
 		// A second request: do not wait for the grace period.
-		loop->stop_deadline = fm_now_ms();
+		fm_source_set_time(loop->stop_timer, fm_now_ms());
 		return;
 	}
 	fm_log(FM_LOG_INFO, NULL, NULL, "received SIG%s; stopping",
@@ -233,12 +457,31 @@ static void begin_shutdown(struct fm_loop *loop, int signo)
 	for (int s = 0; s < NSIGS; s++) {
 		loop->sig[s].pending = false;
 	}
-	if (a && !a->finished) {
-		loop->stop_deadline = fm_now_ms() + loop->cfg->stop_timeout_ms;
-		if (a->type->stop) {
-			a->type->stop(a, a->state, false);
-		}
+	if (a && fm_action_busy(a)) {
+		fm_source_set_time(loop->stop_timer,
+			fm_now_ms() + loop->cfg->stop_timeout_ms);
+		fm_action_stop(a, false);
 	}
+}
+
+static void on_stop_timeout(void *owner)
+{
+	struct fm_loop *loop = owner;
+	struct fm_action *a = loop->chain.current;
+
+	if (a && fm_action_busy(a)) {
+		fm_log(FM_LOG_WARNING, a->name, a->signame, "still running "
+			"after stop_timeout; forcing it to end");
+		fm_action_stop(a, true);
+	}
+}
+
+static void on_watchdog(void *owner)
+{
+	struct fm_loop *loop = owner;
+
+	fm_notify("WATCHDOG=1");
+	fm_source_set_time(loop->watchdog, fm_now_ms() + loop->wd_ms);
 }
 
 static void reap_children(struct fm_loop *loop)
@@ -247,13 +490,13 @@ static void reap_children(struct fm_loop *loop)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (size_t i = 0; i < loop->nactions; i++) {
-			struct fm_action *a = loop->actions[i];
-			if (a->child == pid) {
-				a->child = 0;
-				if (a->type->on_child) {
-					a->type->on_child(a, a->state, pid, st);
-				}
+		for (struct fm_source *src = loop->children; src; src = src->next) {
+			if (src->pid == pid) {
+				fm_child_fn *cb = src->cb.child;
+				void *owner = src->owner;
+
+				fm_source_free(src);
+				cb(owner, pid, st);
 				break;
 			}
 		}
@@ -269,12 +512,12 @@ static void on_trigger(struct fm_loop *loop, const struct signalfd_siginfo *si)
 	if (loop->stopping) {
 		return;
 	}
-	if (!fm_loop_open_count(loop, signo) && signo != loop->cfg->reload_signal) {
+	if (!open_count(loop, signo) && signo != loop->cfg->reload_signal) {
 		fm_log(FM_LOG_INFO, NULL, NULL, "no actions for SIG%s; ignored",
 			fm_signal_name(signo, buf));
 		return;
 	}
-	if (!arr->pending && loop->chain == signo &&
+	if (!arr->pending && loop->chain.active && loop->chain.signo == signo &&
 			loop->cfg->overlap == FM_OVERLAP_DROP) {
 		fm_log(FM_LOG_DEBUG, NULL, NULL, "SIG%s arrived during its own "
 			"chain; dropped (overlap = drop)", fm_signal_name(signo, buf));
@@ -337,17 +580,17 @@ struct fm_loop *fm_loop_create(struct fm_config *cfg, int signal_fd,
 		fm_config_destroy(cfg);
 		return NULL;
 	}
-	loop->cfg = fm_config_create();
 	loop->sfd = signal_fd;
 	loop->reload = reload;
 	loop->reload_ctx = ctx;
-	if (!loop->cfg || !fm_reload_swap_in(loop, cfg)) {
+	loop->stop_timer = fm_loop_add_time(loop, on_stop_timeout, loop);
+	loop->watchdog = fm_loop_add_time(loop, on_watchdog, loop);
+	if (!loop->stop_timer || !loop->watchdog ||
+			!fm_loop_swap_in(loop, cfg)) {
 		fm_config_destroy(cfg);
 		fm_loop_destroy(loop);
 		return NULL;
 	}
-	fm_config_destroy(loop->cfg);
-	loop->cfg = cfg;
 	return loop;
 }
 
@@ -356,87 +599,81 @@ void fm_loop_destroy(struct fm_loop *loop)
 	if (!loop) {
 		return;
 	}
-	for (size_t i = 0; i < loop->nactions; i++) {
-		if (!loop->actions[i]->dead) {
-			fm_action_tear_down(loop->actions[i]);
-		}
-		fm_action_destroy(loop->actions[i]);
+	fm_actionset_clear(&loop->set);
+	fm_source_free(loop->stop_timer);
+	fm_source_free(loop->watchdog);
+	// Whatever an owner left behind.
+	while (loop->timers) {
+		fm_source_free(loop->timers);
 	}
-	free(loop->actions);
-	free(loop->watches);
+	while (loop->children) {
+		fm_source_free(loop->children);
+	}
+	for (size_t i = 0; i < loop->nio; i++) {
+		free(loop->io[i]);
+	}
+	free(loop->io);
 	fm_config_destroy(loop->cfg);
 	free(loop);
 }
 
-static int poll_timeout(struct fm_loop *loop, uint64_t now)
+static int poll_timeout(const struct fm_loop *loop, uint64_t now)
 {
-	uint64_t next = UINT64_MAX;
+	uint64_t next;
 
-	for (size_t i = 0; i < loop->nactions; i++) {
-		uint64_t d = loop->actions[i]->deadline;
-		if (d && d < next) {
-			next = d;
-		}
-	}
-	if (loop->stop_deadline && loop->stop_deadline < next) {
-		next = loop->stop_deadline;
-	}
-	if (loop->wd_ms && loop->wd_next < next) {
-		next = loop->wd_next;
-	}
-	if (next == UINT64_MAX) {
+	if (!loop->timers) {
 		return -1;
 	}
+	next = loop->timers->deadline;
 	return next <= now ? 0 : (int)(next - now > 3600000 ? 3600000 : next - now);
 }
 
+// Fires the timers due by now, soonest first; each is disarmed before its
+// callback, which may arm it again.
 static void fire_timers(struct fm_loop *loop, uint64_t now)
 {
-	for (size_t i = 0; i < loop->nactions; i++) {
-		struct fm_action *a = loop->actions[i];
-		if (a->deadline && a->deadline <= now) {
-			a->deadline = 0;
-			if (a->type->on_timer) {
-				a->type->on_timer(a, a->state);
-			}
-		}
-	}
-	if (loop->stop_deadline && loop->stop_deadline <= now) {
-		struct fm_action *a = loop->current;
-		loop->stop_deadline = 0;
-		if (a && !a->finished) {
-			fm_log(FM_LOG_WARNING, a->name, a->signame, "still running "
-				"after stop_timeout; forcing it to end");
-			if (a->type->stop) {
-				a->type->stop(a, a->state, true);
-			}
-			a->finished = true; // whatever it did, the daemon stops now
-		}
-	}
-	if (loop->wd_ms && loop->wd_next <= now) {
-		fm_notify("WATCHDOG=1");
-		loop->wd_next = now + loop->wd_ms;
+	struct fm_source *src;
+
+	while ((src = loop->timers) && src->deadline <= now) {
+		fm_source_set_time(src, 0);
+		src->cb.time(src->owner);
 	}
 }
 
-static void dispatch_fds(struct fm_loop *loop, struct pollfd *pfd, size_t n)
+// Calls the owner of each descriptor that poll(2) found ready, unless an
+// earlier callback freed its source.
+static void dispatch_io(struct fm_loop *loop, const struct pollfd *pfd,
+	size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
-		if (!pfd[i].revents) {
-			continue;
-		}
-		// A callback may have changed the watches: look the fd up again.
-		for (size_t w = 0; w < loop->nwatches; w++) {
-			struct watch *wt = &loop->watches[w];
-			if (wt->fd == pfd[i].fd) {
-				struct fm_action *a = wt->action;
-				if (a->type->on_fd) {
-					a->type->on_fd(a, a->state, pfd[i].fd, pfd[i].revents);
-				}
-				break;
-			}
+		struct fm_source *src = loop->io[i - 1];
+
+		if (pfd[i].revents && !src->gone) {
+			src->cb.io(src->owner, src->fd, pfd[i].revents);
 		}
 	}
+}
+
+// The poll(2) array: the signalfd, then every io source; NULL on no memory.
+static struct pollfd *poll_array(struct fm_loop *loop, struct pollfd *pfd,
+	size_t *cap)
+{
+	sweep_io(loop);
+	if (loop->nio + 1 > *cap) {
+		struct pollfd *grown = realloc(pfd, (loop->nio + 1) * sizeof(*pfd));
+		if (!grown) {
+			free(pfd);
+			return NULL;
+		}
+		pfd = grown;
+		*cap = loop->nio + 1;
+	}
+	pfd[0] = (struct pollfd){ .fd = loop->sfd, .events = POLLIN };
+	for (size_t i = 0; i < loop->nio; i++) {
+		pfd[i + 1] = (struct pollfd){ .fd = loop->io[i]->fd,
+			.events = loop->io[i]->events };
+	}
+	return pfd;
 }
 
 int fm_loop_run(struct fm_loop *loop)
@@ -445,35 +682,27 @@ int fm_loop_run(struct fm_loop *loop)
 	size_t cap = 0;
 
 	loop->wd_ms = fm_notify_watchdog_ms();
-	loop->wd_next = fm_now_ms() + loop->wd_ms;
+	if (loop->wd_ms) {
+		fm_source_set_time(loop->watchdog, fm_now_ms() + loop->wd_ms);
+	}
 	fm_notify("READY=1");
 	fm_loop_send_status(loop);
 	fm_log(FM_LOG_INFO, NULL, NULL, "ready: %zu action%s",
-		fm_loop_open_count(loop, 0), fm_loop_open_count(loop, 0) == 1 ? "" : "s");
+		open_count(loop, 0), open_count(loop, 0) == 1 ? "" : "s");
 	// Signals that arrived during start-up are waiting in the signalfd.
 	if (!read_signals(loop, true)) {
 		goto broken;
 	}
 	settle(loop);
 	while (!loop->quit) {
-		size_t n = loop->nwatches + 1;
+		size_t n;
 		int r;
 
-		if (n > cap) {
-			struct pollfd *grown = realloc(pfd, n * sizeof(*pfd));
-			if (!grown) {
-				fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
-				loop->status = 1;
-				break;
-			}
-			pfd = grown;
-			cap = n;
+		if (!(pfd = poll_array(loop, pfd, &cap))) {
+			fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
+			return 1;
 		}
-		pfd[0] = (struct pollfd){ .fd = loop->sfd, .events = POLLIN };
-		for (size_t i = 0; i < loop->nwatches; i++) {
-			pfd[i + 1] = (struct pollfd){ .fd = loop->watches[i].fd,
-				.events = loop->watches[i].events };
-		}
+		n = loop->nio + 1;
 		r = poll(pfd, n, poll_timeout(loop, fm_now_ms()));
 		if (r < 0 && errno != EINTR) {
 			fm_log(FM_LOG_ERROR, NULL, NULL, "poll: %s", strerror(errno));
@@ -484,7 +713,7 @@ int fm_loop_run(struct fm_loop *loop)
 			goto broken;
 		}
 		if (r > 0) {
-			dispatch_fds(loop, pfd, n);
+			dispatch_io(loop, pfd, n);
 		}
 		fire_timers(loop, fm_now_ms());
 		settle(loop);

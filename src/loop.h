@@ -1,106 +1,73 @@
 /*
- * The event loop's internals, shared by loop.c (signals, chains, timers),
- * action.c (action instances and the services of flagman/action.h) and
- * reload.c (validate-then-swap).  Nothing outside those three includes it.
+ * The event loop's services to the rest of the daemon: event sources
+ * (descriptors, timers, children) registered with a callback and an owner,
+ * and what reload needs of the loop.  struct fm_loop itself is loop.c's.
+ * fm_loop_create, fm_loop_run and fm_loop_destroy are in flagman.h.
  */
 #ifndef FM_LOOP_H
 #define FM_LOOP_H
 
+#include <sys/types.h>
+
 #include "flagman.h"
 
-#define NSIGS 65 /* signal numbers 1..64 */
+/* ---- sources ---- */
 
-struct fm_action {
-	struct fm_loop *loop;
-	const struct fm_action_type *type;
-	void *state;       /* owned, with its argument values */
-	char *name;
-	char *canon;       /* the definition, compared by reload */
-	fm_sigmask signals;
-	bool is_set_up;
-	bool dead;         /* closed and torn down; kept so reload knows */
-	bool closing;
-	char *close_reason;
-	bool running, finished;
-	enum fm_result result;
-	bool reused;       /* reload: carried over into the new set */
-	uint64_t deadline; /* timer, CLOCK_MONOTONIC ms; 0: none */
-	pid_t child;
-	const char *signame; /* of the current or last run */
-};
+struct fm_source;
 
-struct watch {
-	int fd;
-	short events;
-	struct fm_action *action;
-};
+typedef void fm_io_fn(void *owner, int fd, short revents);
+typedef void fm_time_fn(void *owner);
+typedef void fm_child_fn(void *owner, pid_t pid, int wstatus);
 
-struct arrival {
-	bool pending;
-	unsigned merged;
-	pid_t pid;
-	uid_t uid;
-	bool has_value;
-	int value;
-};
+/*
+ * Calls cb(owner, fd, revents) when poll(2) finds fd ready for events.
+ * NULL on no memory.  A source freed while the loop dispatches never
+ * fires again, and one added then waits for the next poll.
+ */
+struct fm_source *fm_loop_add_io(struct fm_loop *loop, int fd, short events,
+	fm_io_fn *cb, void *owner);
+void fm_source_set_events(struct fm_source *src, short events);
+int fm_source_fd(const struct fm_source *src);
 
-struct fm_loop {
-	struct fm_config *cfg;
-	struct fm_action **actions; /* configuration order */
-	size_t nactions;
-	int sfd;
+/*
+ * A timer, created disarmed.  fm_source_set_time arms it for deadline
+ * (CLOCK_MONOTONIC ms, see fm_now_ms) or, with 0, disarms it; it fires
+ * once per arming: cb(owner).  NULL on no memory.
+ */
+struct fm_source *fm_loop_add_time(struct fm_loop *loop, fm_time_fn *cb,
+	void *owner);
+void fm_source_set_time(struct fm_source *src, uint64_t deadline);
 
-	struct arrival sig[NSIGS];
-	int fifo[NSIGS];
-	size_t head, len;
+/*
+ * Calls cb(owner, pid, wstatus) once child pid has been reaped.  The loop
+ * frees the source just before that call: the owner forgets it there.
+ * NULL on no memory.
+ */
+struct fm_source *fm_loop_add_child(struct fm_loop *loop, pid_t pid,
+	fm_child_fn *cb, void *owner);
 
-	int chain;                /* signal whose chain runs; 0: idle */
-	size_t pos;               /* next action of the chain */
-	struct fm_action *current; /* the action whose run is under way */
-	struct fm_run run;
-	char signame[FM_SIGNAME_MAX];
-	bool chain_failed;
+/* Removes and frees a source of any kind; NULL is a no-op. */
+void fm_source_free(struct fm_source *src);
 
-	bool stopping;
-	uint64_t stop_deadline;
-	bool quit;
-	int status;
+/* The loop an action belongs to (action.c): built-in actions may register
+ * sources of their own, with callbacks of their own. */
+struct fm_loop *fm_action_loop(const struct fm_action *action);
 
-	uint64_t wd_ms, wd_next;
-	struct watch *watches;
-	size_t nwatches;
+/* ---- for reload.c ---- */
 
-	fm_reload_fn reload;
-	void *reload_ctx;
-	char last[160];        /* the last chain's outcome, for STATUS= */
-	char reload_error[160]; /* why the last reload failed; "" after success */
-};
-
-/* ---- action.c ---- */
-
-/* A new instance of def; takes def's parsed state.  NULL on no memory. */
-struct fm_action *fm_action_create(struct fm_loop *loop, struct fm_def *def);
-/* Calls tear_down if set up; forgets timers, watches and the child. */
-void fm_action_tear_down(struct fm_action *a);
-void fm_action_free_state(struct fm_action *a);
-/* Frees the instance (tear it down first); NULL is a no-op. */
-void fm_action_destroy(struct fm_action *a);
-/* Neither closed nor closing. */
-bool fm_action_open(const struct fm_action *a);
-/* Tears a closing action down for good; it stays as a tombstone. */
-void fm_action_retire(struct fm_action *a);
-
-/* ---- loop.c ---- */
-
-/* Open actions bound to signo; all open actions when signo is 0. */
-size_t fm_loop_open_count(const struct fm_loop *loop, int signo);
+/*
+ * Makes cfg's actions the loop's (see fm_actionset_swap_in) and cfg its
+ * configuration, freeing the old one.  false when a set-up failed: the
+ * loop keeps its actions and configuration, and the caller keeps cfg.
+ */
+bool fm_loop_swap_in(struct fm_loop *loop, struct fm_config *cfg);
+/* Records a reload's outcome for STATUS=: NULL after success, else why
+ * the running configuration stays. */
+void fm_loop_note_reload(struct fm_loop *loop, const char *error);
 void fm_loop_send_status(struct fm_loop *loop);
 
-/* ---- reload.c ---- */
-
-/* Re-reads the configuration and swaps it in, or keeps the old one. */
-void fm_reload(struct fm_loop *loop);
-/* Makes cfg's actions the loop's; false (old set kept) if a set-up fails. */
-bool fm_reload_swap_in(struct fm_loop *loop, struct fm_config *cfg);
+/* Re-reads the configuration with reload and swaps it in, or keeps the old
+ * one (reload.c). */
+void fm_reload(struct fm_loop *loop, fm_reload_fn reload, void *ctx);
 
 #endif
