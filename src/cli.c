@@ -471,6 +471,7 @@ static bool apply_named(const struct fm_cli_action *ca,
 	return true;
 }
 
+// One action as a section; false on no memory (problems go to diag).
 static bool apply_action(const struct fm_cli *cli, size_t idx,
 	struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag)
@@ -500,6 +501,7 @@ static bool apply_action(const struct fm_cli *cli, size_t idx,
 		fm_diag_error(diag, NULL, 0, "%s: unknown action type '%s'%s%s%s",
 			label, tname, hint ? " (did you mean '" : " (see flagman --list)",
 			hint ? hint : "", hint ? "'?)" : "");
+		ok = true; // reported
 		goto out;
 	}
 	nargs = count_args(type, &required);
@@ -507,6 +509,7 @@ static bool apply_action(const struct fm_cli *cli, size_t idx,
 	// which one is missing.
 	if (given > nargs || (given < required && ca->nnamed == 0)) {
 		count_error(diag, label, type, given);
+		ok = true; // reported
 		goto out;
 	}
 	// cli-N, unless a file already has a section of that name.
@@ -540,10 +543,9 @@ out:
 	return ok;
 }
 
-bool fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
+void fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
 	const struct fm_registry *reg, struct fm_diag *diag)
 {
-	unsigned before = diag->errors;
 	bool ok = true;
 
 	if (cli->successful_empty) {
@@ -558,10 +560,9 @@ bool fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
 			cli->verbose == 1 ? "info" : "debug", NULL, 0);
 	}
 	for (size_t i = 0; ok && i < cli->nactions; i++) {
-		ok = apply_action(cli, i, cfg, reg, diag) || diag->errors > before;
+		ok = apply_action(cli, i, cfg, reg, diag);
 	}
-	if (!ok && diag->errors == before) {
-		fm_diag_error(diag, NULL, 0, "out of memory");
+	if (!ok) {
+		fm_diag_oom(diag);
 	}
-	return diag->errors == before;
 }

@@ -38,14 +38,6 @@ static const struct fm_arg_spec global_args[] = {
 
 static const char *const section_keys[] = { "action", "signal", "enabled" };
 
-// A problem held until fm_config_finish() writes them all in order.
-struct fm_note {
-	const char *file; /* interned, or NULL for the command line */
-	unsigned line;
-	size_t seq;       /* keeps equal places in the order they were found */
-	char *text;
-};
-
 /*
  * Section names, keys, values and the lists of settings live in chunks that
  * are freed with the configuration: a file of many sections costs a few
@@ -180,10 +172,6 @@ void fm_config_destroy(struct fm_config *cfg)
 		cfg->chunks = next;
 	}
 	free(cfg->plugin_dir);
-	for (size_t i = 0; i < cfg->nnotes; i++) {
-		free(cfg->notes[i].text);
-	}
-	free(cfg->notes);
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		free(cfg->files[i]);
 	}
@@ -292,33 +280,7 @@ bool fm_config_put(struct fm_config *cfg, struct fm_def *def,
 	return true;
 }
 
-void fm_config_error(struct fm_config *cfg, const char *file, unsigned line,
-	const char *fmt, ...)
-{
-	struct fm_note *grown;
-	char *text = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		cfg->oom = true; // still an error, reported without the details
-		return;
-	}
-	if (!(grown = array_room(cfg->notes, cfg->nnotes, sizeof(*grown)))) {
-		free(text);
-		cfg->oom = true;
-		return;
-	}
-	cfg->notes = grown;
-	grown[cfg->nnotes] = (struct fm_note){ .file = file, .line = line,
-		.seq = cfg->nnotes, .text = text };
-	cfg->nnotes++;
-}
-
-// Files in reading order, then the command line; lines; finding order.
+// Files in reading order, then the command line.
 static size_t file_rank(const struct fm_config *cfg, const char *file)
 {
 	for (size_t i = 0; file && i < cfg->nfiles; i++) {
@@ -329,51 +291,36 @@ static size_t file_rank(const struct fm_config *cfg, const char *file)
 	return cfg->nfiles;
 }
 
-static const struct fm_config *sorting;
-
-static int note_cmp(const void *pa, const void *pb)
+void fm_config_error(struct fm_config *cfg, struct fm_diag *diag,
+	const char *file, unsigned line, const char *fmt, ...)
 {
-	const struct fm_note *a = pa, *b = pb;
-	size_t fa = file_rank(sorting, a->file), fb = file_rank(sorting, b->file);
+	// A file is interned when it is first read: its rank never changes.
+	size_t order = file ? file_rank(cfg, file) + 1 : SIZE_MAX;
+	va_list ap;
 
-	if (fa != fb) {
-		return fa < fb ? -1 : 1;
-	}
-	if (a->line != b->line) {
-		return a->line < b->line ? -1 : 1;
-	}
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+	va_start(ap, fmt);
+	fm_diag_verror_at(diag, order, file, line, fmt, ap);
+	va_end(ap);
 }
 
-void fm_config_flush(struct fm_config *cfg, struct fm_diag *diag)
-{
-	if (cfg->nnotes > 1) {
-		sorting = cfg;
-		qsort(cfg->notes, cfg->nnotes, sizeof(*cfg->notes), note_cmp);
-		sorting = NULL;
-	}
-	for (size_t i = 0; i < cfg->nnotes; i++) {
-		fm_diag_error(diag, cfg->notes[i].file, cfg->notes[i].line, "%s",
-			cfg->notes[i].text);
-		free(cfg->notes[i].text);
-	}
-	free(cfg->notes);
-	cfg->notes = NULL;
-	cfg->nnotes = 0;
-	if (cfg->oom) {
-		fm_diag_error(diag, NULL, 0, "out of memory");
-		cfg->oom = false;
-	}
-}
+/*
+ * The section being resolved, which is also where an action type's
+ * validate reports.
+ */
+struct fm_check {
+	struct fm_config *cfg;
+	struct fm_def *def;
+	struct fm_diag *diag;
+};
 
-// Holds a problem at the setting's place, or at the section's.
-static void def_error(struct fm_config *cfg, const struct fm_def *def,
-	const struct fm_setting *s, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+// Collects a problem at the setting's place, or at the section's.
+static void def_error(struct fm_check *check, const struct fm_setting *s,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void def_error(struct fm_config *cfg, const struct fm_def *def,
-	const struct fm_setting *s, const char *fmt, ...)
+static void def_error(struct fm_check *check, const struct fm_setting *s,
+	const char *fmt, ...)
 {
+	const struct fm_def *def = check->def;
 	char msg[512];
 	const char *file = s ? s->file : def->file;
 	unsigned line = s ? s->line : def->line;
@@ -383,9 +330,10 @@ static void def_error(struct fm_config *cfg, const struct fm_def *def,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (file) {
-		fm_config_error(cfg, file, line, "[%s]: %s", def->name, msg);
+		fm_config_error(check->cfg, check->diag, file, line, "[%s]: %s",
+			def->name, msg);
 	} else {
-		fm_config_error(cfg, NULL, 0, "%s: %s",
+		fm_config_error(check->cfg, check->diag, NULL, 0, "%s: %s",
 			def->label ? def->label : def->name, msg);
 	}
 }
@@ -414,23 +362,24 @@ static const char *suggest_key(const struct fm_action_type *type,
 	return best;
 }
 
-static void unknown_key(struct fm_config *cfg, const struct fm_def *def,
-	const struct fm_setting *s, const struct fm_action_type *type)
+static void unknown_key(struct fm_check *check, const struct fm_setting *s,
+	const struct fm_action_type *type)
 {
 	const char *hint = suggest_key(type, s->key);
 
 	if (hint) {
-		def_error(cfg, def, s, "unknown key '%s' (did you mean '%s'?)",
+		def_error(check, s, "unknown key '%s' (did you mean '%s'?)",
 			s->key, hint);
 	} else {
-		def_error(cfg, def, s, "unknown key '%s'", s->key);
+		def_error(check, s, "unknown key '%s'", s->key);
 	}
 }
 
 // "usr1, usr2 rtmin+1": each must be a trigger signal.
-static void resolve_signals(struct fm_config *cfg, struct fm_def *def,
+static void resolve_signals(struct fm_check *check,
 	const struct fm_setting *s)
 {
+	struct fm_def *def = check->def;
 	static const char blanks[] = " ,\t";
 	const char *p = s->value + strspn(s->value, blanks);
 	bool any = false;
@@ -448,9 +397,9 @@ static void resolve_signals(struct fm_config *cfg, struct fm_def *def,
 			signo = fm_signal_parse(word);
 		}
 		if (!signo) {
-			def_error(cfg, def, s, "unknown signal '%.*s'", (int)len, p);
+			def_error(check, s, "unknown signal '%.*s'", (int)len, p);
 		} else if (!fm_signal_is_trigger(signo)) {
-			def_error(cfg, def, s, "signal %s cannot trigger actions "
+			def_error(check, s, "signal %s cannot trigger actions "
 				"(HUP, USR1, USR2, WINCH, RTMIN..RTMAX)",
 				fm_signal_name(signo, buf));
 		} else {
@@ -459,7 +408,7 @@ static void resolve_signals(struct fm_config *cfg, struct fm_def *def,
 		p += len;
 	}
 	if (!any) {
-		def_error(cfg, def, s, "empty value for 'signal'");
+		def_error(check, s, "empty value for 'signal'");
 	}
 }
 
@@ -702,53 +651,56 @@ const char *fm_def_canon(struct fm_def *def)
 }
 
 // Parses the type's arguments into a fresh state block.
-static void resolve_args(struct fm_config *cfg, struct fm_def *def)
+static void resolve_args(struct fm_check *check)
 {
+	struct fm_def *def = check->def;
 	const struct fm_action_type *type = def->type;
 	char err[512];
 
 	def->state = calloc(1, type->state_size ? type->state_size : 1);
 	if (!def->state) {
-		cfg->oom = true;
+		fm_diag_oom(check->diag);
 		return;
 	}
 	for (const struct fm_arg_spec *a = type->args; a && a->name; a++) {
 		void *dst = (char *)def->state + a->offset;
-		const struct fm_setting *s = fm_config_get(cfg, def, a->name);
+		const struct fm_setting *s = fm_config_get(check->cfg, def,
+			a->name);
 
 		fm_value_init(a, dst);
 		if (s) {
 			if (!s->bad && !fm_value_parse(a, s->value, dst, err,
 					sizeof(err))) {
-				def_error(cfg, def, s, "%s", err);
+				def_error(check, s, "%s", err);
 				((struct fm_setting *)s)->bad = true;
 			}
 		} else if (a->required) {
-			def_error(cfg, def, NULL, "missing required key '%s'", a->name);
+			def_error(check, NULL, "missing required key '%s'", a->name);
 		} else if (a->default_value &&
 				!fm_value_parse(a, a->default_value, dst, err, sizeof(err))) {
-			def_error(cfg, def, NULL, "bad built-in default: %s", err);
+			def_error(check, NULL, "bad built-in default: %s", err);
 		}
 	}
 }
 
-static void resolve_type(struct fm_config *cfg, struct fm_def *def,
+static void resolve_type(struct fm_check *check,
 	const struct fm_setting *action, const struct fm_registry *reg)
 {
+	struct fm_def *def = check->def;
 	const char *hint;
 
 	if (!action) {
-		def_error(cfg, def, NULL, "missing required key 'action'");
+		def_error(check, NULL, "missing required key 'action'");
 		return;
 	}
 	if (action->bad || (def->type = fm_registry_find(reg, action->value))) {
 		return;
 	}
 	if ((hint = fm_registry_suggest(reg, action->value))) {
-		def_error(cfg, def, action, "unknown action type '%s' "
+		def_error(check, action, "unknown action type '%s' "
 			"(did you mean '%s'?)", action->value, hint);
 	} else {
-		def_error(cfg, def, action, "unknown action type '%s' "
+		def_error(check, action, "unknown action type '%s' "
 			"(see flagman --list)", action->value);
 	}
 }
@@ -758,8 +710,10 @@ static void resolve_type(struct fm_config *cfg, struct fm_def *def,
  * type only near misses of the common keys can be told apart (an 'acton'
  * explains the missing 'action'); the rest would be guesses.
  */
-static void check_keys(struct fm_config *cfg, struct fm_def *def)
+static void check_keys(struct fm_check *check)
 {
+	const struct fm_def *def = check->def;
+
 	for (size_t i = 0; i < def->nsettings; i++) {
 		const struct fm_setting *s = &def->settings[i];
 		bool common = false;
@@ -771,16 +725,10 @@ static void check_keys(struct fm_config *cfg, struct fm_def *def)
 			continue;
 		}
 		if (def->type || suggest_key(NULL, s->key)) {
-			unknown_key(cfg, def, s, def->type);
+			unknown_key(check, s, def->type);
 		}
 	}
 }
-
-// Where an action type's validate reports: the section being resolved.
-struct fm_check {
-	struct fm_config *cfg;
-	struct fm_def *def;
-};
 
 void fm_check_error(struct fm_check *check, const char *key,
 	const char *fmt, ...)
@@ -796,7 +744,7 @@ void fm_check_error(struct fm_check *check, const char *key,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	def_error(check->cfg, check->def, s, "%s", msg);
+	def_error(check, s, "%s", msg);
 }
 
 bool fm_check_given(const struct fm_check *check, const char *key)
@@ -805,10 +753,10 @@ bool fm_check_given(const struct fm_check *check, const char *key)
 }
 
 static void resolve_def(struct fm_config *cfg, struct fm_def *def,
-	const struct fm_registry *reg)
+	const struct fm_registry *reg, struct fm_diag *diag)
 {
 	const struct fm_setting *action, *signal, *enabled;
-	struct fm_check check = { cfg, def };
+	struct fm_check check = { cfg, def, diag };
 
 	def_state_free(def);
 	def->type = NULL;
@@ -818,20 +766,20 @@ static void resolve_def(struct fm_config *cfg, struct fm_def *def,
 	enabled = fm_config_get(cfg, def, "enabled");
 	if (enabled && !enabled->bad &&
 			!fm_parse_bool(enabled->value, &def->enabled)) {
-		def_error(cfg, def, enabled, "invalid boolean '%s' for 'enabled' "
+		def_error(&check, enabled, "invalid boolean '%s' for 'enabled' "
 			"(yes/no, true/false, on/off, 1/0)", enabled->value);
 	}
-	resolve_type(cfg, def, action, reg);
+	resolve_type(&check, action, reg);
 	if (!signal) {
-		def_error(cfg, def, NULL, "missing required key 'signal'");
+		def_error(&check, NULL, "missing required key 'signal'");
 	} else if (!signal->bad) {
-		resolve_signals(cfg, def, signal);
+		resolve_signals(&check, signal);
 	}
-	check_keys(cfg, def);
+	check_keys(&check);
 	if (!def->type) {
 		return;
 	}
-	resolve_args(cfg, def);
+	resolve_args(&check);
 	if (def->state && def->type->validate) {
 		def->type->validate(def->state, &check);
 	}
@@ -852,7 +800,8 @@ static const char *suggest_global(const char *key)
 	return best;
 }
 
-static void resolve_global(struct fm_config *cfg, const struct fm_setting *s)
+static void resolve_global(struct fm_config *cfg, struct fm_diag *diag,
+	const struct fm_setting *s)
 {
 	const struct fm_arg_spec *a = global_args;
 	const char *hint;
@@ -864,10 +813,10 @@ static void resolve_global(struct fm_config *cfg, const struct fm_setting *s)
 	}
 	if (!a->name) {
 		if ((hint = suggest_global(s->key))) {
-			fm_config_error(cfg, s->file, s->line, "[flagman]: unknown "
+			fm_config_error(cfg, diag, s->file, s->line, "[flagman]: unknown "
 				"key '%s' (did you mean '%s'?)", s->key, hint);
 		} else {
-			fm_config_error(cfg, s->file, s->line,
+			fm_config_error(cfg, diag, s->file, s->line,
 				"[flagman]: unknown key '%s'", s->key);
 		}
 		return;
@@ -884,16 +833,16 @@ static void resolve_global(struct fm_config *cfg, const struct fm_setting *s)
 		}
 	}
 	if (!fm_value_parse(a, s->value, dst, err, sizeof(err))) {
-		fm_config_error(cfg, s->file, s->line, "[flagman]: %s", err);
+		fm_config_error(cfg, diag, s->file, s->line, "[flagman]: %s", err);
 	} else if (dst == &cfg->reload_signal &&
 			!fm_signal_is_trigger(cfg->reload_signal)) {
-		fm_config_error(cfg, s->file, s->line, "[flagman]: "
+		fm_config_error(cfg, diag, s->file, s->line, "[flagman]: "
 			"reload_signal must be HUP, USR1, USR2, WINCH, "
 			"RTMIN..RTMAX or none");
 	}
 }
 
-static void resolve_globals(struct fm_config *cfg)
+static void resolve_globals(struct fm_config *cfg, struct fm_diag *diag)
 {
 	char err[512];
 
@@ -903,7 +852,7 @@ static void resolve_globals(struct fm_config *cfg)
 	}
 	cfg->reload_signal_set = false;
 	for (size_t i = 0; i < cfg->nglobals; i++) {
-		resolve_global(cfg, &cfg->globals[i]);
+		resolve_global(cfg, diag, &cfg->globals[i]);
 	}
 	// log_level was parsed as an index into level_names.
 	cfg->log_level = level_values[cfg->log_level >= 0 && cfg->log_level < 4 ?
@@ -924,7 +873,8 @@ size_t fm_config_count(const struct fm_config *cfg, int signo)
 }
 
 // HUP runs actions when bound to any, unless reload_signal says otherwise.
-static void check_reload_signal(struct fm_config *cfg)
+static void check_reload_signal(struct fm_config *cfg,
+	struct fm_diag *diag)
 {
 	const struct fm_setting *s = fm_config_get(cfg, NULL, "reload_signal");
 	char buf[FM_SIGNAME_MAX];
@@ -936,30 +886,29 @@ static void check_reload_signal(struct fm_config *cfg)
 		cfg->reload_signal = 0;
 		return;
 	}
-	fm_config_error(cfg, s->file, s->line, "[flagman]: signal %s is both the "
-		"reload signal and bound to actions (set reload_signal to another "
-		"signal or none)", fm_signal_name(cfg->reload_signal, buf));
+	fm_config_error(cfg, diag, s->file, s->line, "[flagman]: signal %s is "
+		"both the reload signal and bound to actions (set reload_signal to "
+		"another signal or none)", fm_signal_name(cfg->reload_signal, buf));
 }
 
-bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
+bool fm_config_resolve(struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag)
 {
 	size_t enabled = 0;
 
-	resolve_globals(cfg);
+	resolve_globals(cfg, diag);
 	// Sections merged from a partial set of files would report the missing
 	// file's keys as missing: only the problems found so far are real.
 	for (size_t i = 0; i < cfg->ndefs && !cfg->incomplete; i++) {
-		resolve_def(cfg, &cfg->defs[i], reg);
+		resolve_def(cfg, &cfg->defs[i], reg, diag);
 		enabled += cfg->defs[i].enabled;
 	}
-	check_reload_signal(cfg);
-	fm_config_flush(cfg, diag);
-	if (diag->errors == 0 && enabled == 0) {
+	check_reload_signal(cfg, diag);
+	if (fm_diag_ok(diag) && enabled == 0) {
 		fm_diag_error(diag, NULL, 0, "no actions are configured (none is "
 			"enabled in the configuration or given on the command line)");
 	}
-	return diag->errors == 0;
+	return fm_diag_ok(diag);
 }
 
 // As 1h30m250ms: exact, and each part small enough to read back.

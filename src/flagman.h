@@ -13,53 +13,8 @@
 
 #include "flagman/action.h"
 
-#define FM_PROGRAM "flagman"
-
-/* ---- log.c: the daemon's log (stderr, or the journal's fields) ---- */
-
-/* Sets the threshold (an enum fm_log_level) and detects JOURNAL_STREAM. */
-void fm_log_init(int level);
-/* Opens /dev/null on whichever of descriptors 0-2 is closed, so that no
- * descriptor opened later (the signalfd...) takes the place of stdout. */
-void fm_std_fds_open(void);
-void fm_log_set_level(int level);
-int fm_log_level(void);
-/* action and signame may be NULL.  The message and the action's name are
- * escaped with fm_escape() on the way out. */
-void fm_log(int level, const char *action, const char *signame,
-	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void fm_vlog(int level, const char *action, const char *signame,
-	const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
-const char *fm_log_level_name(int level);
-/* Parses error|warning|info|debug; -1 if none of them. */
-int fm_log_level_parse(const char *name);
-/*
- * Copies src (len bytes) to dst (size > 0 bytes, always NUL-terminated) with
- * every control character escaped, so that text from a configuration or a
- * child cannot move the cursor, forge a line or garble a terminal: newline
- * and carriage return as \n and \r, the other C0 controls, DEL and the C1
- * controls (U+0080..U+009F in UTF-8, each byte) as \xHH; tab and every
- * other byte (backslash included) as they are.  Stops before an escape that
- * would not fit; returns how many bytes of src it consumed.
- */
-size_t fm_escape(char *dst, size_t size, const char *src, size_t len);
-/* A journal entry in journald's native protocol: MESSAGE, PRIORITY,
- * SYSLOG_IDENTIFIER, then FLAGMAN_ACTION and FLAGMAN_SIGNAL unless NULL.
- * Returns its length, or 0 if it does not fit in size. */
-size_t fm_journal_entry(char *buf, size_t size, int level, const char *action,
-	const char *signame, const char *msg);
-
-/* ---- diag: configuration diagnostics, all collected in one pass ---- */
-
-struct fm_diag {
-	FILE *out;       /* where the lines go; stderr, or a memstream in tests */
-	unsigned errors;
-};
-
-/* Writes "FILE:LINE: error: MESSAGE" (or "flagman: error: MESSAGE" when
- * file is NULL), escaped with fm_escape(), and counts it. */
-void fm_diag_error(struct fm_diag *diag, const char *file, unsigned line,
-	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#include "log.h"
+#include "diag.h"
 
 /* ---- signals.c: names and the set flagman handles ---- */
 
@@ -125,9 +80,8 @@ int fm_registry_keep_plugin(struct fm_registry *reg, const char *path,
 const char *fm_registry_origin(const struct fm_registry *reg,
 	const char *name);
 /* Loads every *.so in dir (skipping paths loaded before); a plug-in with a
- * problem is refused whole and reported to diag.  A missing dir is fine.
- * Returns true when diag saw no problem. */
-bool fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
+ * problem is refused whole and reported to diag.  A missing dir is fine. */
+void fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
 	struct fm_diag *diag);
 /* Prints the --list table; colour adds SGR escapes, the text is the same. */
 void fm_registry_list(const struct fm_registry *reg, FILE *out, bool colour);
@@ -173,7 +127,7 @@ struct fm_setting {
 	bool bad; /* the value could not be read: reported, not to be parsed */
 };
 
-/* An action section: settings as written until fm_config_finish() resolves
+/* An action section: settings as written until fm_config_resolve() resolves
  * them into type, signals and a parsed state block. */
 struct fm_def {
 	char *name;
@@ -185,7 +139,7 @@ struct fm_def {
 	struct fm_setting *settings;
 	size_t nsettings;
 
-	/* Resolved by fm_config_finish(): */
+	/* Resolved by fm_config_resolve(): */
 	const struct fm_action_type *type;
 	fm_sigmask signals;
 	void *state;  /* type->state_size bytes, values owned */
@@ -193,7 +147,6 @@ struct fm_def {
 	bool enabled;
 };
 
-struct fm_note;
 struct fm_chunk;
 
 struct fm_config {
@@ -214,9 +167,6 @@ struct fm_config {
 	struct fm_chunk *chunks; /* names, keys, values, settings: freed together */
 	char **files; /* every file name read, for diagnostics */
 	size_t nfiles;
-	struct fm_note *notes; /* problems held until fm_config_finish() */
-	size_t nnotes;
-	bool oom;
 	bool incomplete; /* a file could not be read: sections are not checked */
 };
 
@@ -240,16 +190,15 @@ bool fm_config_set(struct fm_config *cfg, struct fm_def *def, const char *key,
 bool fm_config_put(struct fm_config *cfg, struct fm_def *def,
 	struct fm_setting *s, const char *key, const char *value,
 	const char *file, unsigned line);
-/* Holds a problem found at file:line (file interned, or NULL for the
- * command line; line 0 for the whole file) for fm_config_flush(). */
-void fm_config_error(struct fm_config *cfg, const char *file, unsigned line,
-	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Writes the held problems to diag (where they are counted) in reading
+/* Collects a problem found at file:line (file interned, or NULL for the
+ * command line; line 0 for the whole file) in diag, placed in reading
  * order of the files, then line order; command-line problems last. */
-void fm_config_flush(struct fm_config *cfg, struct fm_diag *diag);
-/* Resolves and validates everything, then flushes every problem (the
- * readers' included) to diag.  Returns true when diag saw no error. */
-bool fm_config_finish(struct fm_config *cfg, const struct fm_registry *reg,
+void fm_config_error(struct fm_config *cfg, struct fm_diag *diag,
+	const char *file, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Resolves and validates everything, every problem collected in diag.
+ * Returns true when diag holds no error. */
+bool fm_config_resolve(struct fm_config *cfg, const struct fm_registry *reg,
 	struct fm_diag *diag);
 /* Prints the effective configuration in the file format, each value so
  * that it reads back the same (quoted, on continuation lines, as needed).
@@ -273,14 +222,10 @@ size_t fm_config_count(const struct fm_config *cfg, int signo);
 #define FM_MAX_VALUE 131072
 
 /* Reads path and then every path.d/ *.conf (path "X.conf" gives "X.d").
- * A missing file is an error only when required.  Problems are held in cfg
- * (see fm_config_flush); returns true when none were found. */
+ * A missing file is an error only when required.  Problems go to diag;
+ * returns true when none were found. */
 bool fm_config_read(struct fm_config *cfg, const char *path, bool required,
 	struct fm_diag *diag);
-/* When flagman runs as root: true if path (with stat st) is owned by root
- * and not writable by group or others; else reports it to diag. */
-struct stat;
-bool fm_secure(const char *path, const struct stat *st, struct fm_diag *diag);
 /* Reads one file (no drop-ins) from f; path names it in diagnostics. */
 bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 	struct fm_diag *diag);
@@ -318,8 +263,8 @@ struct fm_cli {
 bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err);
 void fm_cli_finish(struct fm_cli *cli);
 /* Appends the command line's actions and settings to cfg as sections named
- * cli-1, cli-2...  Problems go to diag as "flagman: error: ...". */
-bool fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
+ * cli-1, cli-2...  Problems go to diag, without a file. */
+void fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
 	const struct fm_registry *reg, struct fm_diag *diag);
 void fm_cli_usage(FILE *out);
 
@@ -327,8 +272,8 @@ void fm_cli_usage(FILE *out);
 
 struct fm_loop;
 
-/* Reads the configuration again: a finished config, or NULL after writing
- * every problem to diag. */
+/* Reads the configuration again: a resolved config, or NULL with every
+ * problem collected in diag. */
 typedef struct fm_config *(*fm_reload_fn)(void *ctx, struct fm_diag *diag);
 
 /* Takes cfg (the loop owns it, even on failure) and sets every action up.

@@ -26,7 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "log.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
@@ -283,44 +283,4 @@ void fm_log(int level, const char *action, const char *signame,
 	va_start(ap, fmt);
 	fm_vlog(level, action, signame, fmt, ap);
 	va_end(ap);
-}
-
-// Writes text escaped (see fm_escape), piece by piece.
-static void put_escaped(FILE *out, const char *text, size_t len)
-{
-	char buf[256];
-
-	while (len > 0) {
-		size_t used = fm_escape(buf, sizeof(buf), text, len);
-		fputs(buf, out);
-		text += used;
-		len -= used;
-	}
-}
-
-void fm_diag_error(struct fm_diag *diag, const char *file, unsigned line,
-	const char *fmt, ...)
-{
-	char *msg = NULL, num[16] = "";
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (line) {
-		snprintf(num, sizeof(num), ":%u", line);
-	}
-	// The file name and the message both may come from what a user typed.
-	put_escaped(diag->out, file ? file : FM_PROGRAM,
-		strlen(file ? file : FM_PROGRAM));
-	fprintf(diag->out, "%s: error: ", file ? num : "");
-	if (n >= 0) {
-		put_escaped(diag->out, msg, (size_t)n);
-		free(msg);
-	} else {
-		fputs("out of memory", diag->out);
-	}
-	fputc('\n', diag->out);
-	diag->errors++;
 }

@@ -259,8 +259,9 @@ static struct fm_config *apply(const char *const *argv, char *out,
 	assert_non_null(diag.out);
 	assert_int_equal(fm_registry_add(reg, &probe_type, "test"), 0);
 	assert_true(parse(&cli, argv, err, sizeof(err)));
-	ok = fm_cli_apply(&cli, cfg, reg, &diag);
-	ok = fm_config_finish(cfg, reg, &diag) && ok;
+	fm_cli_apply(&cli, cfg, reg, &diag);
+	ok = fm_config_resolve(cfg, reg, &diag);
+	fm_diag_print(&diag);
 	fclose(diag.out);
 	fm_cli_finish(&cli);
 	fm_registry_destroy(reg);

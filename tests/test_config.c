@@ -116,7 +116,8 @@ static char *load_lib(const char *path, bool *ok, struct fm_config **cfg_out)
 	assert_non_null(cfg);
 	assert_non_null(diag.out);
 	fm_config_read(cfg, path, true, &diag);
-	*ok = fm_config_finish(cfg, reg, &diag);
+	*ok = fm_config_resolve(cfg, reg, &diag);
+	fm_diag_print(&diag);
 	fclose(diag.out);
 	if (cfg_out) {
 		*cfg_out = cfg;
@@ -247,7 +248,7 @@ static void test_dropins_without_main(void **state)
 		"No such file or directory\n");
 	// Not required (the default file): the drop-ins alone are read.
 	assert_true(fm_config_read(cfg, "flagman.conf", false, &diag));
-	assert_int_equal(cfg->nnotes, 0);
+	assert_int_equal(diag.n, 0);
 	assert_int_equal(cfg->ndefs, 4);
 	assert_string_equal(cfg->defs[0].name, "early");
 	assert_string_equal(cfg->defs[1].name, "second");
@@ -278,7 +279,8 @@ static char *read_as_nobody(const char *path)
 			_exit(99);
 		}
 		fm_config_read(cfg, path, true, &diag);
-		fm_config_finish(cfg, reg, &diag);
+		fm_config_resolve(cfg, reg, &diag);
+		fm_diag_print(&diag);
 		fclose(diag.out);
 		fm_config_destroy(cfg);
 		fm_registry_destroy(reg);
@@ -317,7 +319,8 @@ static char *read_text(const char *text, size_t len)
 
 	assert_non_null(f);
 	fm_config_read_file(cfg, "mem", f, &diag);
-	fm_config_finish(cfg, reg, &diag);
+	fm_config_resolve(cfg, reg, &diag);
+	fm_diag_print(&diag);
 	fclose(diag.out);
 	fclose(f);
 	fm_config_destroy(cfg);
@@ -410,7 +413,7 @@ static void test_bounded_line(void **state)
 	(void)state;
 	assert_non_null(f);
 	assert_false(fm_config_read_file(cfg, "big", f, &diag));
-	fm_config_flush(cfg, &diag);
+	fm_diag_print(&diag);
 	fclose(diag.out);
 	assert_string_equal(text, "big:1: error: line is longer than 65536 "
 		"characters (at most 198 are allowed); the rest of the file is not "
