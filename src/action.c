@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "loop.h"
+#include "schema.h"
 
 struct fm_action *fm_action_create(struct fm_loop *loop, struct fm_def *def)
 {

@@ -8,7 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flagman.h"
+#include "cli.h"
+#include "conffile.h"
+#include "config.h"
+#include "diag.h"
+#include "log.h"
+#include "registry.h"
+#include "schema.h"
+#include "signals.h"
 
 void fm_cli_usage(FILE *out)
 {

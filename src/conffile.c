@@ -18,7 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "conffile.h"
+#include "config.h"
+#include "diag.h"
+#include "log.h"
 #include "safepath.h"
 
 // How far past the limit a long line is skipped to find the next one.

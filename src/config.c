@@ -9,7 +9,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "flagman.h"
+#include "config.h"
+#include "conffile.h"
+#include "diag.h"
+#include "log.h"
+#include "registry.h"
+#include "schema.h"
+#include "signals.h"
+#include "table.h"
 
 static const char *const overlap_names[] = { "queue", "drop", NULL };
 static const char *const level_names[] = { "error", "warning", "info",

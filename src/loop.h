@@ -6,7 +6,11 @@
 #ifndef FM_LOOP_H
 #define FM_LOOP_H
 
-#include "flagman.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "notify.h"
+#include "signals.h"
 
 #define NSIGS 65 /* signal numbers 1..64 */
 

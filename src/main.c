@@ -11,7 +11,15 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "cli.h"
+#include "conffile.h"
+#include "config.h"
+#include "daemon.h"
+#include "diag.h"
+#include "log.h"
+#include "notify.h"
+#include "registry.h"
+#include "signals.h"
 
 enum { EXIT_USAGE = 2 };
 

@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "diag.h"
+#include "log.h"
+#include "registry.h"
 #include "safepath.h"
 
 static bool valid_name(const char *name)

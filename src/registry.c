@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flagman.h"
+#include "registry.h"
+#include "schema.h"
 
 struct entry {
 	const struct fm_action_type *type;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "loop.h"
 
 static struct fm_action *take_match(struct fm_loop *loop,

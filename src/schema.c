@@ -12,7 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "flagman.h"
+#include "schema.h"
+#include "signals.h"
 
 static const char *const type_names[] = {
 	[FM_ARG_STRING] = "string", [FM_ARG_INT] = "int",

@@ -14,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flagman.h"
+#include "conffile.h"
+#include "config.h"
+#include "diag.h"
+#include "log.h"
+#include "registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

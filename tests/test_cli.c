@@ -13,7 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "cli.h"
+#include "conffile.h"
+#include "config.h"
+#include "diag.h"
+#include "registry.h"
+#include "signals.h"
 #include "harness.h"
 
 #define ARGS(...) ((const char *const[]){ "flagman", __VA_ARGS__, NULL })

@@ -18,7 +18,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "conffile.h"
+#include "config.h"
+#include "diag.h"
+#include "registry.h"
+#include "signals.h"
 #include "confdata.h"
 
 #define NOBODY 65534

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "schema.h"
+#include "signals.h"
 
 static void test_duration_accepts(void **state)
 {
