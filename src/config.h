@@ -19,6 +19,8 @@ struct fm_diag;
 struct fm_registry;
 
 enum fm_overlap { FM_OVERLAP_QUEUE, FM_OVERLAP_DROP };
+/* "queue", "drop", NULL: the names of enum fm_overlap, in its order. */
+extern const char *const fm_overlap_names[];
 
 /* One key = value as written, with where it was written. */
 struct fm_setting {
@@ -113,6 +115,9 @@ bool fm_config_dump(struct fm_config *cfg, FILE *out);
  * first use and kept in def; NULL if there is no memory.
  */
 const char *fm_def_canon(struct fm_def *def);
+/* Drops what resolving made of def: its state block (with the values in
+ * it) and its canonical text. */
+void fm_def_reset(struct fm_def *def);
 /* Counts enabled actions bound to signo. */
 size_t fm_config_count(const struct fm_config *cfg, int signo);
 
