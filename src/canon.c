@@ -11,6 +11,7 @@
 #include "config.h"
 #include "conffile.h"
 #include "log.h"
+#include "schema.h"
 #include "signals.h"
 
 static const char *arg_text(const struct fm_def *def,
@@ -240,32 +241,6 @@ const char *fm_def_canon(struct fm_def *def)
 	return def->canon;
 }
 
-
-// As 1h30m250ms: exact, and each part small enough to read back.
-static void dump_duration(FILE *out, const char *key, uint64_t ms)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ms;
-	} units[] = {
-		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
-		{ "ms", 1 },
-	};
-
-	fprintf(out, "%s = ", key);
-	if (ms == 0) {
-		fprintf(out, "0s");
-	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ms >= units[i].ms) {
-			fprintf(out, "%llu%s", (unsigned long long)(ms / units[i].ms),
-				units[i].unit);
-			ms %= units[i].ms;
-		}
-	}
-	fputc('\n', out);
-}
-
 // A value longer than the reader takes cannot be dumped.
 static bool dump_def(struct fm_def *d, FILE *out)
 {
@@ -292,7 +267,7 @@ static bool dump_def(struct fm_def *d, FILE *out)
 bool fm_config_dump(struct fm_config *cfg, FILE *out)
 {
 	const char *plugin_dir = cfg->plugin_dir ? cfg->plugin_dir : "";
-	char buf[FM_SIGNAME_MAX];
+	char buf[FM_SIGNAME_MAX], num[FM_DURATION_TEXT];
 	struct text dir = { 0 };
 	bool exact = true;
 
@@ -302,7 +277,8 @@ bool fm_config_dump(struct fm_config *cfg, FILE *out)
 	fprintf(out, "overlap = %s\n", fm_overlap_names[cfg->overlap]);
 	fprintf(out, "reload_signal = %s\n", cfg->reload_signal ?
 		fm_signal_name(cfg->reload_signal, buf) : "none");
-	dump_duration(out, "stop_timeout", cfg->stop_timeout_ms);
+	fprintf(out, "stop_timeout = %s\n",
+		fm_duration_text(cfg->stop_timeout_ms, num));
 	fprintf(out, "log_level = %s\n", fm_log_level_name(cfg->log_level));
 	add_setting(&dir, "plugin_dir", plugin_dir);
 	if (dir.failed) {

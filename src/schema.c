@@ -102,6 +102,29 @@ bool fm_parse_duration(const char *text, uint64_t *ms)
 	return true;
 }
 
+// Each part small enough to read back, the largest first.
+const char *fm_duration_text(uint64_t ms, char *buf)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+		{ "ms", 1 },
+	};
+	size_t at = 0;
+
+	strcpy(buf, ms ? "" : "0s");
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms >= units[i].ms) {
+			at += (size_t)snprintf(buf + at, FM_DURATION_TEXT - at, "%llu%s",
+				(unsigned long long)(ms / units[i].ms), units[i].unit);
+			ms %= units[i].ms;
+		}
+	}
+	return buf;
+}
+
 /*
  * One tokenizer for both passes: with out == NULL it only counts.  Returns the
  * number of words, or -1 with err set.

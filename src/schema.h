@@ -23,6 +23,10 @@ const char *fm_arg_type_name(enum fm_arg_type type);
 
 bool fm_parse_bool(const char *text, bool *out);
 bool fm_parse_duration(const char *text, uint64_t *ms);
+/* ms as 1h30m250ms ("0s" for 0), which fm_parse_duration() reads back;
+ * buf needs FM_DURATION_TEXT bytes. */
+#define FM_DURATION_TEXT 40
+const char *fm_duration_text(uint64_t ms, char *buf);
 /* Splits with shell-like quoting ('...', "...", \); NULL + err on failure.
  * The result is one allocation: free() it. */
 char **fm_argv_split(const char *text, char *err, size_t errlen);
