@@ -454,8 +454,8 @@ static bool apply_named(const struct fm_cli_action *ca,
 		const char *word = ca->named[i], *eq = strchr(word, '=');
 		size_t len = (size_t)(eq - word);
 		const struct fm_arg_spec *a = find_arg(type, word, len);
-		unsigned best_d = 3, d;
-		const char *hint = NULL;
+		char name[64];
+		struct fm_suggest hint = { .word = name };
 
 		if (a) {
 			if (!set_arg(cfg, def, label, a->name, eq + 1, diag)) {
@@ -463,17 +463,14 @@ static bool apply_named(const struct fm_cli_action *ca,
 			}
 			continue;
 		}
+		snprintf(name, sizeof(name), "%.*s", (int)len, word);
 		for (a = type->args; a && a->name; a++) {
-			char name[64];
-			snprintf(name, sizeof(name), "%.*s", (int)len, word);
-			if ((d = fm_edit_distance(name, a->name)) < best_d) {
-				best_d = d;
-				hint = a->name;
-			}
+			fm_suggest_offer(&hint, a->name);
 		}
 		fm_diag_error(diag, NULL, 0, "%s: unknown argument '%.*s'%s%s%s",
-			label, (int)len, word, hint ? " (did you mean '" :
-			" (see flagman --list)", hint ? hint : "", hint ? "'?)" : "");
+			label, (int)len, word, hint.best ? " (did you mean '" :
+			" (see flagman --list)", hint.best ? hint.best : "",
+			hint.best ? "'?)" : "");
 	}
 	return true;
 }

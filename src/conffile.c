@@ -617,17 +617,32 @@ static bool read_path(struct fm_config *cfg, const char *path, bool required,
 	return ok;
 }
 
-static int conf_entry(const struct dirent *e)
+static int visible(const struct dirent *e)
 {
-	size_t len = strlen(e->d_name);
-
-	return e->d_name[0] != '.' && len > 5 &&
-		strcmp(e->d_name + len - 5, ".conf") == 0;
+	return e->d_name[0] != '.';
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int fm_dir_list(int fd, const char *suffix, struct dirent ***list)
+{
+	int n = scandirat(fd, ".", list, visible, by_name), kept = 0;
+	size_t slen = strlen(suffix);
+
+	for (int i = 0; i < n; i++) {
+		struct dirent *e = (*list)[i];
+		size_t len = strlen(e->d_name);
+
+		if (len > slen && strcmp(e->d_name + len - slen, suffix) == 0) {
+			(*list)[kept++] = e;
+		} else {
+			free(e);
+		}
+	}
+	return n < 0 ? -1 : kept;
 }
 
 // A drop-in that is a symlink to /dev/null is masked.
@@ -693,7 +708,7 @@ static bool read_dropins(struct fm_config *cfg, const char *dir,
 	if (fd < 0) {
 		return fd == -ENOENT;
 	}
-	if ((n = scandirat(fd, ".", &list, conf_entry, by_name)) < 0) {
+	if ((n = fm_dir_list(fd, ".conf", &list)) < 0) {
 		fm_config_error(cfg, diag, fm_config_file(cfg, dir), 0,
 			"cannot read: %s", strerror(errno));
 		cfg->incomplete = true;

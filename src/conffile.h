@@ -1,5 +1,6 @@
 /*
- * Reading the configuration's INI files (conffile.c).
+ * Reading the configuration's INI files, and listing a directory's files
+ * by suffix for drop-ins and plug-ins (conffile.c).
  */
 #ifndef FM_CONFFILE_H
 #define FM_CONFFILE_H
@@ -20,6 +21,11 @@ struct fm_diag;
  * returns true when none were found. */
 bool fm_config_read(struct fm_config *cfg, const char *path, bool required,
 	struct fm_diag *diag);
+/* The entries of directory fd named *suffix (with something before it, and
+ * not starting with a dot), sorted by name: *list holds the count that is
+ * returned, each to free() and then *list; -1 (errno set) on failure. */
+struct dirent;
+int fm_dir_list(int fd, const char *suffix, struct dirent ***list);
 /* Reads one file (no drop-ins) from f; path names it in diagnostics. */
 bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 	struct fm_diag *diag);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conffile.h"
 #include "diag.h"
 #include "log.h"
 #include "registry.h"
@@ -180,19 +181,6 @@ static void load_one(struct fm_registry *reg, int dirfd, const char *name,
 	unload(handle, fd, proc);
 }
 
-static int so_entry(const struct dirent *e)
-{
-	size_t len = strlen(e->d_name);
-
-	return e->d_name[0] != '.' && len > 3 &&
-		strcmp(e->d_name + len - 3, ".so") == 0;
-}
-
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 // Opens the plug-in directory through the safe-path walk: a descriptor,
 // -1 after reporting why not, or -ENOENT when there is none.
 static int open_dir(const char *dir, struct fm_diag *diag)
@@ -246,7 +234,7 @@ void fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
 	if (fd < 0) {
 		return;
 	}
-	if ((n = scandirat(fd, ".", &list, so_entry, by_name)) < 0) {
+	if ((n = fm_dir_list(fd, ".so", &list)) < 0) {
 		fm_diag_error(diag, dir, 0, "cannot read: %s", strerror(errno));
 		close(fd);
 		return;

@@ -82,25 +82,16 @@ static void def_error(struct fm_check *check, const struct fm_setting *s,
 static const char *suggest_key(const struct fm_action_type *type,
 	const char *key)
 {
-	const char *best = NULL;
-	unsigned best_d = 3;
+	struct fm_suggest hint = { .word = key };
 
 	for (size_t i = 0; i < 3; i++) {
-		unsigned d = fm_edit_distance(key, section_keys[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = section_keys[i];
-		}
+		fm_suggest_offer(&hint, section_keys[i]);
 	}
 	for (const struct fm_arg_spec *a = type ? type->args : NULL; a && a->name;
 			a++) {
-		unsigned d = fm_edit_distance(key, a->name);
-		if (d < best_d) {
-			best_d = d;
-			best = a->name;
-		}
+		fm_suggest_offer(&hint, a->name);
 	}
-	return best;
+	return hint.best;
 }
 
 static void unknown_key(struct fm_check *check, const struct fm_setting *s,
@@ -302,17 +293,12 @@ static void resolve_def(struct fm_config *cfg, struct fm_def *def,
 
 static const char *suggest_global(const char *key)
 {
-	const char *best = NULL;
-	unsigned best_d = 3;
+	struct fm_suggest hint = { .word = key };
 
 	for (const struct fm_arg_spec *a = global_args; a->name; a++) {
-		unsigned d = fm_edit_distance(key, a->name);
-		if (d < best_d) {
-			best_d = d;
-			best = a->name;
-		}
+		fm_suggest_offer(&hint, a->name);
 	}
-	return best;
+	return hint.best;
 }
 
 static void resolve_global(struct fm_config *cfg, struct fm_diag *diag,

@@ -427,3 +427,16 @@ unsigned fm_edit_distance(const char *a, const char *b)
 	}
 	return row[lb];
 }
+
+void fm_suggest_offer(struct fm_suggest *s, const char *name)
+{
+	unsigned d;
+
+	if (!s->best) {
+		s->distance = 3; // farther than two edits is no near miss
+	}
+	if ((d = fm_edit_distance(s->word, name)) < s->distance) {
+		s->distance = d;
+		s->best = name;
+	}
+}

@@ -33,5 +33,17 @@ char **fm_argv_split(const char *text, char *err, size_t errlen);
 
 /* Edit distance, for "did you mean" hints. */
 unsigned fm_edit_distance(const char *a, const char *b);
+/*
+ * The nearest of the names offered for a word, for "did you mean" hints:
+ * start from { .word = word } and offer each name with fm_suggest_offer();
+ * best stays NULL unless one is within two edits (the first of the nearest
+ * wins).
+ */
+struct fm_suggest {
+	const char *word;
+	const char *best;
+	unsigned distance;
+};
+void fm_suggest_offer(struct fm_suggest *s, const char *name);
 
 #endif
