@@ -547,6 +547,13 @@ out:
 	return ok;
 }
 
+int fm_cli_log_level(const struct fm_cli *cli)
+{
+	// -q wins over -v; -v is info, -vv and more debug.
+	return fm_log_level_at(cli->quiet ? 0 : cli->verbose < 2 ?
+		1 + (size_t)cli->verbose : 3);
+}
+
 void fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
 	const struct fm_registry *reg, struct fm_diag *diag)
 {
@@ -560,8 +567,8 @@ void fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,
 			cli->overlap == FM_OVERLAP_QUEUE ? "queue" : "drop", NULL, 0);
 	}
 	if (cli->quiet || cli->verbose) {
-		ok = ok && fm_config_set(cfg, NULL, "log_level", cli->quiet ? "error" :
-			cli->verbose == 1 ? "info" : "debug", NULL, 0);
+		ok = ok && fm_config_set(cfg, NULL, "log_level",
+			fm_log_level_name(fm_cli_log_level(cli)), NULL, 0);
 	}
 	for (size_t i = 0; ok && i < cli->nactions; i++) {
 		ok = apply_action(cli, i, cfg, reg, diag);

@@ -43,6 +43,8 @@ struct fm_cli {
 /* Parses argv; on a usage error prints it and returns false. */
 bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err);
 void fm_cli_finish(struct fm_cli *cli);
+/* The log level -q and -v ask for (warning without either). */
+int fm_cli_log_level(const struct fm_cli *cli);
 /* Appends the command line's actions and settings to cfg as sections named
  * cli-1, cli-2...  Problems go to diag, without a file. */
 void fm_cli_apply(const struct fm_cli *cli, struct fm_config *cfg,

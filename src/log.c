@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,12 +33,10 @@ static int threshold = FM_LOG_WARNING;
 static int journal = -1; /* a socket to journald when stderr is its stream */
 static unsigned long dropped; /* lines stderr had no room for */
 
-static const char *const level_names[] = {
-	[FM_LOG_ERROR] = "error",
-	[FM_LOG_WARNING] = "warning",
-	[FM_LOG_INFO] = "info",
-	[FM_LOG_DEBUG] = "debug",
-};
+const char *const fm_log_level_names[] = { "error", "warning", "info",
+	"debug", NULL };
+static const int levels[] = { FM_LOG_ERROR, FM_LOG_WARNING, FM_LOG_INFO,
+	FM_LOG_DEBUG };
 
 static bool stderr_is_journal(void)
 {
@@ -83,27 +80,19 @@ void fm_log_set_level(int level)
 	threshold = level;
 }
 
-int fm_log_level(void)
-{
-	return threshold;
-}
-
 const char *fm_log_level_name(int level)
 {
-	if (level < FM_LOG_ERROR || level > FM_LOG_DEBUG || !level_names[level]) {
-		return "error";
-	}
-	return level_names[level];
-}
-
-int fm_log_level_parse(const char *name)
-{
-	for (int i = FM_LOG_ERROR; i <= FM_LOG_DEBUG; i++) {
-		if (level_names[i] && strcasecmp(name, level_names[i]) == 0) {
-			return i;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (levels[i] == level) {
+			return fm_log_level_names[i];
 		}
 	}
-	return -1;
+	return "error";
+}
+
+int fm_log_level_at(size_t i)
+{
+	return levels[i < sizeof(levels) / sizeof(levels[0]) ? i : 1];
 }
 
 size_t fm_escape(char *dst, size_t size, const char *src, size_t len)

@@ -19,16 +19,19 @@ void fm_log_init(int level);
  * descriptor opened later (the signalfd...) takes the place of stdout. */
 void fm_std_fds_open(void);
 void fm_log_set_level(int level);
-int fm_log_level(void);
 /* action and signame may be NULL.  The message and the action's name are
  * escaped with fm_escape() on the way out. */
 void fm_log(int level, const char *action, const char *signame,
 	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void fm_vlog(int level, const char *action, const char *signame,
 	const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+/* "error", "warning", "info", "debug", NULL: the levels' names from the
+ * least verbose, a list of choices for FM_ARG_ENUM. */
+extern const char *const fm_log_level_names[];
+/* The level of fm_log_level_names[i] (warning if i is out of range). */
+int fm_log_level_at(size_t i);
+/* The name of a level ("error" if it has none). */
 const char *fm_log_level_name(int level);
-/* Parses error|warning|info|debug; -1 if none of them. */
-int fm_log_level_parse(const char *name);
 /*
  * Copies src (len bytes) to dst (size > 0 bytes, always NUL-terminated) with
  * every control character escaped, so that text from a configuration or a

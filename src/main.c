@@ -153,8 +153,7 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out;
 	}
-	fm_log_init(cli.quiet ? FM_LOG_ERROR : cli.verbose == 0 ? FM_LOG_WARNING :
-		cli.verbose == 1 ? FM_LOG_INFO : FM_LOG_DEBUG);
+	fm_log_init(fm_cli_log_level(&cli));
 	fm_notify_init(!cli.no_systemd);
 	if (!(ctx.reg = fm_registry_create())) {
 		fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");

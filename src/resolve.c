@@ -17,10 +17,6 @@
 #include "signals.h"
 
 const char *const fm_overlap_names[] = { "queue", "drop", NULL };
-static const char *const level_names[] = { "error", "warning", "info",
-	"debug", NULL };
-static const int level_values[] = { FM_LOG_ERROR, FM_LOG_WARNING,
-	FM_LOG_INFO, FM_LOG_DEBUG };
 
 // [flagman] keys; reload_signal and log_level get special handling.
 static const struct fm_arg_spec global_args[] = {
@@ -34,7 +30,7 @@ static const struct fm_arg_spec global_args[] = {
 	{ "stop_timeout", FM_ARG_DURATION, .default_value = "10s",
 		.offset = offsetof(struct fm_config, stop_timeout_ms) },
 	{ "log_level", FM_ARG_ENUM, .default_value = "warning",
-		.choices = level_names,
+		.choices = fm_log_level_names,
 		.offset = offsetof(struct fm_config, log_level) },
 	{ "plugin_dir", FM_ARG_PATH, .default_value = FM_PLUGIN_DIR,
 		.offset = offsetof(struct fm_config, plugin_dir) },
@@ -355,9 +351,8 @@ static void resolve_globals(struct fm_config *cfg, struct fm_diag *diag)
 	for (size_t i = 0; i < cfg->nglobals; i++) {
 		resolve_global(cfg, diag, &cfg->globals[i]);
 	}
-	// log_level was parsed as an index into level_names.
-	cfg->log_level = level_values[cfg->log_level >= 0 && cfg->log_level < 4 ?
-		cfg->log_level : 1];
+	// log_level was parsed as an index into fm_log_level_names.
+	cfg->log_level = fm_log_level_at((size_t)cfg->log_level);
 }
 
 size_t fm_config_count(const struct fm_config *cfg, int signo)
