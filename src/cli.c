@@ -410,17 +410,6 @@ static void count_error(struct fm_diag *diag, const char *label,
 		label, bound, want, want == 1 ? "" : "s", sigtext, given);
 }
 
-static const struct fm_arg_spec *find_arg(const struct fm_action_type *type,
-	const char *name, size_t len)
-{
-	for (const struct fm_arg_spec *a = type->args; a && a->name; a++) {
-		if (strlen(a->name) == len && strncmp(a->name, name, len) == 0) {
-			return a;
-		}
-	}
-	return NULL;
-}
-
 // One argument's value into the section, unless it is too long for a file.
 static bool set_arg(struct fm_config *cfg, struct fm_def *def,
 	const char *label, const char *name, const char *value,
@@ -453,7 +442,7 @@ static bool apply_named(const struct fm_cli_action *ca,
 	for (size_t i = 0; i < ca->nnamed; i++) {
 		const char *word = ca->named[i], *eq = strchr(word, '=');
 		size_t len = (size_t)(eq - word);
-		const struct fm_arg_spec *a = find_arg(type, word, len);
+		const struct fm_arg_spec *a = fm_arg_find(type, word, len);
 		char name[64];
 		struct fm_suggest hint = { .word = name };
 

@@ -140,17 +140,6 @@ static void resolve_signals(struct fm_check *check,
 	}
 }
 
-static const struct fm_arg_spec *find_arg(const struct fm_action_type *type,
-	const char *key)
-{
-	for (const struct fm_arg_spec *a = type->args; a && a->name; a++) {
-		if (strcmp(a->name, key) == 0) {
-			return a;
-		}
-	}
-	return NULL;
-}
-
 
 // Parses the type's arguments into a fresh state block.
 static void resolve_args(struct fm_check *check)
@@ -223,7 +212,7 @@ static void check_keys(struct fm_check *check)
 		for (size_t k = 0; k < 3; k++) {
 			common = common || strcmp(s->key, section_keys[k]) == 0;
 		}
-		if (common || (def->type && find_arg(def->type, s->key))) {
+		if (common || (def->type && fm_arg_find(def->type, s->key, strlen(s->key)))) {
 			continue;
 		}
 		if (def->type || suggest_key(NULL, s->key)) {

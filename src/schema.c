@@ -31,6 +31,17 @@ const char *fm_arg_type_name(enum fm_arg_type type)
 	return type_names[type];
 }
 
+const struct fm_arg_spec *fm_arg_find(const struct fm_action_type *type,
+	const char *name, size_t len)
+{
+	for (const struct fm_arg_spec *a = type->args; a && a->name; a++) {
+		if (strlen(a->name) == len && strncmp(a->name, name, len) == 0) {
+			return a;
+		}
+	}
+	return NULL;
+}
+
 bool fm_parse_bool(const char *text, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };

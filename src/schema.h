@@ -20,6 +20,9 @@ void fm_value_free(const struct fm_arg_spec *spec, void *dst);
 /* Stores the "unset" value (NULL, 0, -1 ids). */
 void fm_value_init(const struct fm_arg_spec *spec, void *dst);
 const char *fm_arg_type_name(enum fm_arg_type type);
+/* The argument of type named by the len bytes at name, or NULL. */
+const struct fm_arg_spec *fm_arg_find(const struct fm_action_type *type,
+	const char *name, size_t len);
 
 bool fm_parse_bool(const char *text, bool *out);
 bool fm_parse_duration(const char *text, uint64_t *ms);
