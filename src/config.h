@@ -118,7 +118,5 @@ const char *fm_def_canon(struct fm_def *def);
 /* Drops what resolving made of def: its state block (with the values in
  * it) and its canonical text. */
 void fm_def_reset(struct fm_def *def);
-/* Counts enabled actions bound to signo. */
-size_t fm_config_count(const struct fm_config *cfg, int signo);
 
 #endif

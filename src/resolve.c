@@ -344,7 +344,8 @@ static void resolve_globals(struct fm_config *cfg, struct fm_diag *diag)
 	cfg->log_level = fm_log_level_at((size_t)cfg->log_level);
 }
 
-size_t fm_config_count(const struct fm_config *cfg, int signo)
+// Counts enabled actions bound to signo.
+static size_t count_bound(const struct fm_config *cfg, int signo)
 {
 	size_t n = 0;
 
@@ -364,7 +365,7 @@ static void check_reload_signal(struct fm_config *cfg,
 	const struct fm_setting *s = fm_config_get(cfg, NULL, "reload_signal");
 	char buf[FM_SIGNAME_MAX];
 
-	if (!cfg->reload_signal || !fm_config_count(cfg, cfg->reload_signal)) {
+	if (!cfg->reload_signal || !count_bound(cfg, cfg->reload_signal)) {
 		return;
 	}
 	if (!cfg->reload_signal_set) {
