@@ -136,6 +136,14 @@ static const struct fm_problem *nth(const struct fm_diag *diag, size_t i)
 	return i == diag->n && diag->oom ? &oom : NULL;
 }
 
+static void sort(struct fm_diag *diag)
+{
+	if (diag->n > 1) { // qsort's base may not be NULL, even for none
+		qsort(diag->problems, diag->n, sizeof(*diag->problems),
+			problem_cmp);
+	}
+}
+
 // Writes text escaped (see fm_escape), piece by piece.
 static void put_escaped(FILE *out, const char *text, size_t len)
 {
@@ -154,7 +162,7 @@ void fm_diag_print(struct fm_diag *diag)
 	static const char oom[] = FM_PROGRAM ": error: out of memory";
 	const struct fm_problem *p;
 
-	qsort(diag->problems, diag->n, sizeof(*diag->problems), problem_cmp);
+	sort(diag);
 	for (size_t i = 0; (p = nth(diag, i)); i++) {
 		char *line = problem_line(p, false);
 
@@ -171,7 +179,7 @@ void fm_diag_log(struct fm_diag *diag)
 {
 	const struct fm_problem *p;
 
-	qsort(diag->problems, diag->n, sizeof(*diag->problems), problem_cmp);
+	sort(diag);
 	for (size_t i = 0; (p = nth(diag, i)); i++) {
 		char *line = problem_line(p, true);
 
