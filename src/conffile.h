@@ -1,6 +1,7 @@
 /*
- * Reading the configuration's INI files, and listing a directory's files
- * by suffix for drop-ins and plug-ins (conffile.c).
+ * Reading the configuration's INI files (conffile.c), finding and opening
+ * them, and listing a directory's files by suffix for drop-ins and plug-ins
+ * (confpaths.c).
  */
 #ifndef FM_CONFFILE_H
 #define FM_CONFFILE_H
