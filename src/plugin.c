@@ -37,6 +37,31 @@ static bool valid_name(const char *name)
 	return true;
 }
 
+// One type of a plug-in: true, or false after saying what is wrong.
+static bool type_ok(const struct fm_registry *reg, const char *path,
+	const struct fm_action_type *t, struct fm_diag *diag)
+{
+	const char *origin;
+
+	if (t->abi != FM_ACTION_ABI) {
+		fm_diag_error(diag, path, 0, "action type '%s' was built for "
+			"plug-in ABI %u, this flagman has ABI %u",
+			t->name ? t->name : "?", t->abi, FM_ACTION_ABI);
+	} else if (!valid_name(t->name)) {
+		fm_diag_error(diag, path, 0, "invalid action type name '%s' "
+			"(lower-case letters, digits and '_')", t->name ? t->name : "");
+	} else if (!t->run) {
+		fm_diag_error(diag, path, 0, "action type '%s' has no run "
+			"callback", t->name);
+	} else if ((origin = fm_registry_origin(reg, t->name))) {
+		fm_diag_error(diag, path, 0, "action type '%s' is already "
+			"defined (%s)", t->name, origin);
+	} else {
+		return true;
+	}
+	return false;
+}
+
 // Checks every type before any is added, so a refusal leaves no trace.
 static bool check_types(const struct fm_registry *reg, const char *path,
 	const struct fm_plugin *plugin, struct fm_diag *diag)
@@ -50,25 +75,8 @@ static bool check_types(const struct fm_registry *reg, const char *path,
 	}
 	for (size_t i = 0; types[i]; i++) {
 		const struct fm_action_type *t = types[i];
-		const char *origin;
 
-		ok = ok && t->abi == FM_ACTION_ABI && valid_name(t->name) &&
-			t->run && !fm_registry_origin(reg, t->name);
-		if (t->abi != FM_ACTION_ABI) {
-			fm_diag_error(diag, path, 0, "action type '%s' was built for "
-				"plug-in ABI %u, this flagman has ABI %u",
-				t->name ? t->name : "?", t->abi, FM_ACTION_ABI);
-		} else if (!valid_name(t->name)) {
-			fm_diag_error(diag, path, 0, "invalid action type name '%s' "
-				"(lower-case letters, digits and '_')",
-				t->name ? t->name : "");
-		} else if (!t->run) {
-			fm_diag_error(diag, path, 0, "action type '%s' has no run "
-				"callback", t->name);
-		} else if ((origin = fm_registry_origin(reg, t->name))) {
-			fm_diag_error(diag, path, 0, "action type '%s' is already "
-				"defined (%s)", t->name, origin);
-		}
+		ok = type_ok(reg, path, t, diag) && ok;
 		for (size_t j = 0; j < i && t->name; j++) {
 			if (types[j]->name && strcmp(types[j]->name, t->name) == 0) {
 				fm_diag_error(diag, path, 0, "action type '%s' is defined "
