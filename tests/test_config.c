@@ -428,6 +428,54 @@ static void test_bounded_line(void **state)
 	fm_config_destroy(cfg);
 }
 
+static void place(struct fm_diag *diag, size_t order, const char *file,
+	unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fm_diag_verror_at(diag, order, file, line, fmt, ap);
+	va_end(ap);
+}
+
+// The sink itself: problems outside the files first, in the order found,
+// then by file and line, "out of memory" last; each line escaped.
+static void test_diag_order(void **state)
+{
+	char *text = NULL;
+	size_t size = 0;
+	struct fm_diag diag = { .out = open_memstream(&text, &size) };
+
+	(void)state;
+	assert_non_null(diag.out);
+	assert_true(fm_diag_ok(&diag));
+	place(&diag, 2, "b.conf", 3, "b3");
+	fm_diag_error(&diag, "plugin.so", 0, "first");
+	place(&diag, 1, "a.conf", 7, "a7");
+	place(&diag, SIZE_MAX, NULL, 0, "from the command line");
+	place(&diag, 1, "a.conf", 2, "a2 %s", "two\nlines");
+	place(&diag, 1, "a.conf", 7, "a7 again");
+	fm_diag_error(&diag, NULL, 0, "second");
+	fm_diag_oom(&diag);
+	assert_false(fm_diag_ok(&diag));
+	fm_diag_print(&diag);
+	fclose(diag.out);
+	assert_string_equal(text,
+		"plugin.so: error: first\n"
+		"flagman: error: second\n"
+		"a.conf:2: error: a2 two\\nlines\n"
+		"a.conf:7: error: a7\n"
+		"a.conf:7: error: a7 again\n"
+		"b.conf:3: error: b3\n"
+		"flagman: error: from the command line\n"
+		"flagman: error: out of memory\n");
+	// Printed once: emptied, but still not a success.
+	assert_int_equal(diag.n, 0);
+	assert_int_equal(diag.errors, 8);
+	assert_false(fm_diag_ok(&diag));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +502,7 @@ int main(void)
 		TEST(test_reader_edges),
 		TEST(test_value_limit),
 		TEST(test_bounded_line),
+		cmocka_unit_test(test_diag_order),
 	};
 
 	umask(022);
