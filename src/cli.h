@@ -40,8 +40,12 @@ struct fm_cli {
 	char **argv;
 };
 
-/* Parses argv; on a usage error prints it and returns false. */
-bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv, FILE *err);
+/* Parses argv; on a usage error collects it in diag and returns false
+ * (the caller prints it, then fm_cli_try_help()). */
+bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv,
+	struct fm_diag *diag);
+/* "Try 'flagman --help' for more information.", after a usage error. */
+void fm_cli_try_help(FILE *out);
 void fm_cli_finish(struct fm_cli *cli);
 /* The log level -q and -v ask for (warning without either). */
 int fm_cli_log_level(const struct fm_cli *cli);

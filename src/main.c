@@ -139,7 +139,9 @@ int main(int argc, char **argv)
 	signal(SIGCHLD, SIG_DFL);
 	fm_std_fds_open();
 
-	if (!fm_cli_parse(&cli, argc, argv, stderr)) {
+	if (!fm_cli_parse(&cli, argc, argv, &diag)) {
+		fm_diag_print(&diag);
+		fm_cli_try_help(stderr);
 		return EXIT_USAGE;
 	}
 	ctx.cli = &cli;

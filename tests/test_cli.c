@@ -32,16 +32,20 @@
 static bool parse(struct fm_cli *cli, const char *const *argv, char *err,
 	size_t size)
 {
-	FILE *f = fmemopen(err, size, "w");
+	struct fm_diag diag = { .out = fmemopen(err, size, "w") };
 	int argc = 0;
 	bool ok;
 
-	assert_non_null(f);
+	assert_non_null(diag.out);
 	while (argv[argc]) {
 		argc++;
 	}
-	ok = fm_cli_parse(cli, argc, (char **)argv, f);
-	fclose(f);
+	ok = fm_cli_parse(cli, argc, (char **)argv, &diag);
+	fm_diag_print(&diag);
+	if (!ok) {
+		fm_cli_try_help(diag.out);
+	}
+	fclose(diag.out);
 	return ok;
 }
 
