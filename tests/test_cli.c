@@ -162,6 +162,9 @@ static void test_parse_errors(void **state)
 		"option '--hu'\n" TRY_HELP);
 	expect_usage_error(ARGS("-qx"), "flagman: error: unknown option '-x'\n"
 		TRY_HELP);
+	// What the user typed is escaped like any diagnostic.
+	expect_usage_error(ARGS("--bo\ngus\033[2J"), "flagman: error: unknown "
+		"option '--bo\\ngus\\x1b[2J'\n" TRY_HELP);
 	expect_usage_error(ARGS("--usr1"), "flagman: error: --usr1 needs an "
 		"action name (see flagman --list)\n" TRY_HELP);
 	expect_usage_error(ARGS("--usr2", "-v", "print"), "flagman: error: "
