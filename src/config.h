@@ -67,6 +67,8 @@ struct fm_config {
 
 	struct fm_def *defs;
 	size_t ndefs;
+
+	/* The configuration modules' own (config.c and its readers): */
 	struct fm_table def_index; /* name -> index in defs */
 	struct fm_chunk *chunks; /* names, keys, values, settings: freed together */
 	char **files; /* every file name read, for diagnostics */
