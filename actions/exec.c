@@ -18,6 +18,8 @@
 
 #include "flagman/action.h"
 #include "env.h"
+#include "schema.h"
+#include "signals.h"
 #include "spawn.h"
 #include "stream.h"
 
@@ -68,27 +70,6 @@ static enum fm_result failure(const struct exec *e)
 {
 	return e->on_failure == FAIL_STOP ? FM_RESULT_FAILED_STOP :
 		FM_RESULT_FAILED;
-}
-
-static const char *sig_name(int signo, char *buf, size_t size)
-{
-	const char *name = sigabbrev_np(signo);
-
-	if (name) {
-		return name;
-	}
-	snprintf(buf, size, "%d", signo);
-	return buf;
-}
-
-static const char *duration(uint64_t ms, char *buf, size_t size)
-{
-	if (ms % 1000) {
-		snprintf(buf, size, "%llums", (unsigned long long)ms);
-	} else {
-		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
-	}
-	return buf;
 }
 
 /* ---- the process group ---- */
@@ -149,7 +130,7 @@ static void terminate(struct fm_action *action, struct exec *e)
 
 static void describe(int wstatus, char *buf, size_t size)
 {
-	char num[16];
+	char num[FM_SIGNAME_MAX];
 	int sig;
 
 	if (WIFEXITED(wstatus)) {
@@ -158,7 +139,7 @@ static void describe(int wstatus, char *buf, size_t size)
 	}
 	sig = WTERMSIG(wstatus);
 	snprintf(buf, size, "killed by signal %s (status %d)%s",
-		sig_name(sig, num, sizeof(num)), 128 + sig,
+		fm_signal_name(sig, num), 128 + sig,
 		WCOREDUMP(wstatus) ? ", core dumped" : "");
 }
 
@@ -369,20 +350,20 @@ static void exec_on_child(struct fm_action *action, void *state, pid_t pid,
 static void exec_on_timer(struct fm_action *action, void *state)
 {
 	struct exec *e = state;
-	char sig[16], t[32];
+	char sig[FM_SIGNAME_MAX], t[FM_DURATION_TEXT];
 
 	if (e->phase == RUNNING) {
 		e->timed_out = true;
 		fm_action_log(action, FM_LOG_WARNING, "timed out after %s; sending "
 			"SIG%s to process group %ld",
-			duration(e->timeout_ms, t, sizeof(t)),
-			sig_name(e->kill_signal, sig, sizeof(sig)), (long)e->pid);
+			fm_duration_text(e->timeout_ms, t),
+			fm_signal_name(e->kill_signal, sig), (long)e->pid);
 		terminate(action, e);
 	} else if (e->phase == TERMINATING) {
 		fm_action_log(action, FM_LOG_WARNING, "still running %s after "
 			"SIG%s; sending SIGKILL to process group %ld",
-			duration(e->kill_grace_ms, t, sizeof(t)),
-			sig_name(e->kill_signal, sig, sizeof(sig)), (long)e->pid);
+			fm_duration_text(e->kill_grace_ms, t),
+			fm_signal_name(e->kill_signal, sig), (long)e->pid);
 		kill(-e->pid, SIGKILL);
 		e->phase = KILLING;
 	}
@@ -391,7 +372,7 @@ static void exec_on_timer(struct fm_action *action, void *state)
 static void exec_stop(struct fm_action *action, void *state, bool force)
 {
 	struct exec *e = state;
-	char sig[16];
+	char sig[FM_SIGNAME_MAX];
 
 	if (!e->pid) {
 		fm_action_done(action, FM_RESULT_OK);
@@ -402,7 +383,7 @@ static void exec_stop(struct fm_action *action, void *state, bool force)
 		if (e->phase == RUNNING) {
 			fm_action_log(action, FM_LOG_INFO, "stopping: sending SIG%s to "
 				"process group %ld",
-				sig_name(e->kill_signal, sig, sizeof(sig)), (long)e->pid);
+				fm_signal_name(e->kill_signal, sig), (long)e->pid);
 			terminate(action, e);
 		}
 		return;

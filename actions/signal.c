@@ -19,6 +19,7 @@
 
 #include "flagman/action.h"
 #include "safepath.h"
+#include "signals.h"
 
 struct sigfwd {
 	int send;       /* 0: the signal that started the run */
@@ -26,17 +27,6 @@ struct sigfwd {
 	char *pidfile;
 	bool process_group;
 };
-
-static const char *sig_name(int signo, char *buf, size_t size)
-{
-	const char *name = sigabbrev_np(signo);
-
-	if (name) {
-		return name;
-	}
-	snprintf(buf, size, "%d", signo);
-	return buf;
-}
 
 // Writes text to out with control characters shown as '?', for messages;
 // the newline that ends a pidfile is left out.
@@ -230,7 +220,7 @@ static int signal_run(struct fm_action *action, void *state,
 	pid_t pid = s->pid ? (pid_t)s->pid :
 		read_pidfile(action, s->pidfile, &writer);
 	int pidfd = -1, r = -1;
-	char name[16];
+	char name[FM_SIGNAME_MAX];
 
 	if (!pid) {
 		return FM_RESULT_FAILED;
@@ -242,7 +232,7 @@ static int signal_run(struct fm_action *action, void *state,
 	} else if (!s->pidfile || honoured(action, s, pid, writer, &pidfd)) {
 		if ((r = send_to(s, pid, pidfd, signo)) < 0) {
 			fm_action_log(action, FM_LOG_WARNING, "cannot send SIG%s to %s "
-				"%ld%s%s: %s", sig_name(signo, name, sizeof(name)),
+				"%ld%s%s: %s", fm_signal_name(signo, name),
 				s->process_group ? "process group" : "PID", (long)pid,
 				s->pidfile ? " from " : "", s->pidfile ? s->pidfile : "",
 				strerror(errno));
@@ -255,7 +245,7 @@ static int signal_run(struct fm_action *action, void *state,
 		return FM_RESULT_FAILED;
 	}
 	fm_action_log(action, FM_LOG_INFO, "sent SIG%s to %s %ld",
-		sig_name(signo, name, sizeof(name)),
+		fm_signal_name(signo, name),
 		s->process_group ? "process group" : "PID", (long)pid);
 	return FM_RESULT_OK;
 }

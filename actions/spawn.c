@@ -19,7 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "daemon.h"
+#include "log.h"
+#include "notify.h"
 #include "spawn.h"
 
 extern char **environ;

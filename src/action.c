@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "actionset.h"
+#include "schema.h"
 
 /* ---- the state machine ---- */
 

@@ -5,21 +5,18 @@
  * Debian's libinih would otherwise take silently: over-long lines it would
  * split, junk after a section header, keys split at a colon, NUL bytes.  It
  * joins continuation lines and decodes quoted values itself: inih sees
- * "key=" and the handler takes the value from the reader.  Problems are
- * held in the configuration and written, sorted, by fm_config_finish().
+ * "key=" and the handler takes the value from the reader.  Problems go to
+ * the diagnostics, placed by file and line (src/diag.h).  confpaths.c
+ * finds and opens the files.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "flagman.h"
-#include "safepath.h"
+#include "conffile.h"
+#include "config.h"
+#include "diag.h"
 
 // How far past the limit a long line is skipped to find the next one.
 #define SKIP_MAX (64 * 1024)
@@ -39,6 +36,8 @@ struct reader {
 	FILE *f;
 	const char *file; /* interned */
 	struct fm_config *cfg;
+	struct fm_diag *diag;
+	bool failed;       /* a problem was found in this file */
 	unsigned line;     /* first physical line of what was last handed on */
 	unsigned phys;     /* physical lines read */
 	bool eof;          /* at the end, or the rest is not read */
@@ -56,8 +55,16 @@ struct reader {
 	char value[RAW_MAX + 1]; /* the joined, decoded value of a key */
 };
 
-#define error(r, ...) fm_config_error((r)->cfg, (r)->file, (r)->line, \
-	__VA_ARGS__)
+// A problem at physical line (line), or at what was last handed on.
+#define error_at(r, line, ...) ((r)->failed = true, \
+	fm_config_error((r)->cfg, (r)->diag, (r)->file, (line), __VA_ARGS__))
+#define error(r, ...) error_at(r, (r)->line, __VA_ARGS__)
+
+static void reader_oom(struct reader *r)
+{
+	r->failed = true;
+	fm_diag_oom(r->diag);
+}
 
 static bool is_blank(char c)
 {
@@ -114,7 +121,7 @@ static void open_section(struct reader *r, const char *start)
 	} else if ((def = fm_config_def(r->cfg, name, r->file, r->line))) {
 		first = def->last_file == r->file ? def->last_line : 0;
 	} else {
-		r->cfg->oom = true;
+		reader_oom(r);
 		bad_header(r);
 		return;
 	}
@@ -182,11 +189,11 @@ static int skip_long_line(struct reader *r, size_t len, bool reported)
 		r->eof = c == EOF;
 	} else if (c == '\n' || c == EOF) {
 		len -= prev == '\r' && c == '\n';
-		fm_config_error(r->cfg, r->file, r->phys, "line is %zu characters "
+		error_at(r, r->phys, "line is %zu characters "
 			"long; at most %d are allowed", len, FM_MAX_LINE - 2);
 		r->eof = c == EOF;
 	} else {
-		fm_config_error(r->cfg, r->file, r->phys, "line is longer than %d "
+		error_at(r, r->phys, "line is longer than %d "
 			"characters (at most %d are allowed); the rest of the file is "
 			"not read", SKIP_MAX, FM_MAX_LINE - 2);
 		r->eof = true;
@@ -222,7 +229,7 @@ static int read_physical(struct reader *r, size_t *len)
 	*len = n;
 	r->buf[n] = '\0';
 	if (memchr(r->buf, '\0', n)) {
-		fm_config_error(r->cfg, r->file, r->phys, "NUL byte in the line");
+		error_at(r, r->phys, "NUL byte in the line");
 		if (n == FM_MAX_LINE && c != '\n' && c != EOF) {
 			return skip_long_line(r, n, true); // a sparse file, say
 		}
@@ -235,7 +242,7 @@ static int read_physical(struct reader *r, size_t *len)
 		r->buf[--n] = '\0'; // the CR of CR LF is no part of the value
 	}
 	if (n + 2 > FM_MAX_LINE) {
-		fm_config_error(r->cfg, r->file, r->phys, "line is %zu characters "
+		error_at(r, r->phys, "line is %zu characters "
 			"long; at most %d are allowed", n, FM_MAX_LINE - 2);
 		return LINE_BAD;
 	}
@@ -470,7 +477,7 @@ static int handle(void *user, const char *section, const char *key,
 	}
 	if (!fm_config_put(r->cfg, r->def, earlier, key, r->value, r->file,
 			r->line)) {
-		r->cfg->oom = true;
+		reader_oom(r);
 	} else if (r->value_bad) {
 		fm_config_get(r->cfg, r->def, key)->bad = true;
 	}
@@ -481,256 +488,24 @@ bool fm_config_read_file(struct fm_config *cfg, const char *path, FILE *f,
 	struct fm_diag *diag)
 {
 	struct reader *r = calloc(1, sizeof(*r));
-	size_t before = cfg->nnotes;
+	bool ok;
 
-	(void)diag; // problems are held in cfg, in order, until finish
 	if (!r || !(r->file = fm_config_file(cfg, path))) {
 		free(r);
-		cfg->oom = true;
+		fm_diag_oom(diag);
 		return false;
 	}
 	r->f = f;
 	r->cfg = cfg;
+	r->diag = diag;
 	// Only this thread reads f: getc need not lock it for every byte.
 	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	// inih's own errors are lines our reader already reported or blanked.
 	ini_parse_stream(read_line, r, handle, r);
 	if (ferror(f)) {
-		fm_config_error(cfg, r->file, 0, "read error");
+		error_at(r, 0, "read error");
 	}
+	ok = !r->failed;
 	free(r);
-	return cfg->nnotes == before && !cfg->oom;
-}
-
-// As root, a file anyone else can change would hand them root.
-bool fm_secure(const char *path, const struct stat *st, struct fm_diag *diag)
-{
-	char err[2 * PATH_MAX + 128];
-
-	if (fm_safe_trusted(NULL, st, path, err, sizeof(err))) {
-		return true;
-	}
-	fm_diag_error(diag, path, 0, "%s", err);
-	return false;
-}
-
-/*
- * Checks what was opened, fd (s->name in the directory the walk checked):
- * a regular file, and as root one that only root can change or replace.
- */
-static FILE *check_file(struct fm_config *cfg, const char *file, int fd,
-	const struct fm_safe *s)
-{
-	char err[2 * PATH_MAX + 128];
-	struct stat st;
-	FILE *f;
-
-	if (fstat(fd, &st) < 0) {
-		fm_config_error(cfg, file, 0, "cannot read: %s", strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		fm_config_error(cfg, file, 0, "not a regular file%s",
-			S_ISDIR(st.st_mode) ? " (a directory)" : "");
-	} else if (!fm_safe_trusted(s, &st, file, err, sizeof(err))) {
-		fm_config_error(cfg, file, 0, "%s", err);
-	} else if (!(f = fdopen(fd, "r"))) {
-		cfg->oom = true;
-	} else {
-		return f;
-	}
-	close(fd);
-	return NULL;
-}
-
-/*
- * Opens path through the safe-path walk (src/safepath.c), with flags, the
- * final component relative to the directory that was checked: a
- * descriptor, or a negative errno (-EPERM: a refusal described in err).
- */
-static int open_walked(const char *path, int flags, struct fm_safe *s,
-	char *err, size_t errlen)
-{
-	int r = fm_safe_walk(path, true, s, err, errlen), fd;
-
-	if (r < 0) {
-		return r;
-	}
-	// O_NONBLOCK: a FIFO or a device must not hang the daemon here.
-	fd = openat(s->dirfd, s->name, flags | O_CLOEXEC | O_NOCTTY |
-		O_NONBLOCK | O_NOFOLLOW);
-	if (fd < 0) {
-		r = -errno;
-		fm_safe_finish(s);
-		return r;
-	}
-	return fd;
-}
-
-// The message for a failed open_walked.
-static void open_failed(struct fm_config *cfg, const char *file, int r,
-	const char *err, const char *kind)
-{
-	if (r == -EPERM && *err) {
-		fm_config_error(cfg, file, 0, "refusing %s: %s", kind, err);
-	} else {
-		fm_config_error(cfg, file, 0, "cannot open: %s", strerror(-r));
-	}
-	cfg->incomplete = true;
-}
-
-static bool read_path(struct fm_config *cfg, const char *path, bool required,
-	struct fm_diag *diag)
-{
-	char err[2 * PATH_MAX + 128] = "";
-	struct fm_safe s;
-	int fd = open_walked(path, O_RDONLY, &s, err, sizeof(err));
-	const char *file;
-	FILE *f;
-	bool ok;
-
-	if (fd == -ENOENT && !required) {
-		return true;
-	}
-	if (!(file = fm_config_file(cfg, path))) {
-		cfg->oom = true;
-		if (fd >= 0) {
-			close(fd);
-			fm_safe_finish(&s);
-		}
-		return false;
-	}
-	if (fd < 0) {
-		open_failed(cfg, file, fd, err, "file");
-		return false;
-	}
-	f = check_file(cfg, file, fd, &s);
-	fm_safe_finish(&s);
-	if (!f) {
-		cfg->incomplete = true;
-		return false;
-	}
-	ok = fm_config_read_file(cfg, file, f, diag);
-	fclose(f);
-	return ok;
-}
-
-static int conf_entry(const struct dirent *e)
-{
-	size_t len = strlen(e->d_name);
-
-	return e->d_name[0] != '.' && len > 5 &&
-		strcmp(e->d_name + len - 5, ".conf") == 0;
-}
-
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-// A drop-in that is a symlink to /dev/null is masked.
-static bool masked(int dirfd, const char *name)
-{
-	char target[16];
-	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
-
-	if (n < 0) {
-		return false;
-	}
-	target[n] = '\0';
-	return strcmp(target, "/dev/null") == 0;
-}
-
-/*
- * The directory itself: a descriptor of it, -ENOENT if there is none (that
- * is fine), or -1 after reporting why it cannot be used: as root, only a
- * directory that root alone can change or replace is read.
- */
-static int dropin_dir_open(struct fm_config *cfg, const char *dir)
-{
-	char err[2 * PATH_MAX + 128] = "";
-	struct fm_safe s;
-	int fd = open_walked(dir, O_RDONLY | O_DIRECTORY, &s, err, sizeof(err));
-	const char *file;
-	struct stat st;
-
-	if (fd == -ENOENT || (fd < 0 && stat(dir, &st) < 0 && errno == ENOENT)) {
-		return -ENOENT; // most systems have none: that needs no descriptor
-	}
-	if (!(file = fm_config_file(cfg, dir))) {
-		cfg->oom = true;
-	} else if (fd == -ENOTDIR) {
-		fm_config_error(cfg, file, 0, "not a directory");
-		cfg->incomplete = true;
-	} else if (fd < 0) {
-		open_failed(cfg, file, fd, err, "directory");
-	} else if (fstat(fd, &st) < 0) {
-		open_failed(cfg, file, -errno, err, "directory");
-	} else if (!fm_safe_trusted(&s, &st, file, err, sizeof(err))) {
-		fm_config_error(cfg, file, 0, "%s", err);
-		cfg->incomplete = true;
-	} else {
-		fm_safe_finish(&s);
-		return fd;
-	}
-	if (fd >= 0) {
-		close(fd);
-		fm_safe_finish(&s);
-	}
-	return -1;
-}
-
-static bool read_dropins(struct fm_config *cfg, const char *dir,
-	struct fm_diag *diag)
-{
-	struct dirent **list = NULL;
-	int n, fd = dropin_dir_open(cfg, dir);
-	bool ok = true;
-
-	if (fd < 0) {
-		return fd == -ENOENT;
-	}
-	if ((n = scandirat(fd, ".", &list, conf_entry, by_name)) < 0) {
-		fm_config_error(cfg, fm_config_file(cfg, dir), 0, "cannot read: %s",
-			strerror(errno));
-		cfg->incomplete = true;
-		close(fd);
-		return false;
-	}
-	for (int i = 0; i < n; i++) {
-		char *path;
-		if (asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0) {
-			cfg->oom = true;
-			ok = false;
-		} else {
-			if (masked(fd, list[i]->d_name)) {
-				fm_log(FM_LOG_DEBUG, NULL, NULL, "%s is masked", path);
-			} else {
-				ok = read_path(cfg, path, true, diag) && ok;
-			}
-			free(path);
-		}
-		free(list[i]);
-	}
-	free(list);
-	close(fd);
-	return ok;
-}
-
-bool fm_config_read(struct fm_config *cfg, const char *path, bool required,
-	struct fm_diag *diag)
-{
-	size_t len = strlen(path);
-	char *dir;
-	bool ok;
-
-	ok = read_path(cfg, path, required, diag);
-	if (len > 5 && strcmp(path + len - 5, ".conf") == 0) {
-		len -= 5;
-	}
-	if (asprintf(&dir, "%.*s.d", (int)len, path) < 0) {
-		cfg->oom = true;
-		return false;
-	}
-	ok = read_dropins(cfg, dir, diag) && ok;
-	free(dir);
 	return ok;
 }

@@ -20,13 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "log.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
@@ -34,12 +33,10 @@ static int threshold = FM_LOG_WARNING;
 static int journal = -1; /* a socket to journald when stderr is its stream */
 static unsigned long dropped; /* lines stderr had no room for */
 
-static const char *const level_names[] = {
-	[FM_LOG_ERROR] = "error",
-	[FM_LOG_WARNING] = "warning",
-	[FM_LOG_INFO] = "info",
-	[FM_LOG_DEBUG] = "debug",
-};
+const char *const fm_log_level_names[] = { "error", "warning", "info",
+	"debug", NULL };
+static const int levels[] = { FM_LOG_ERROR, FM_LOG_WARNING, FM_LOG_INFO,
+	FM_LOG_DEBUG };
 
 static bool stderr_is_journal(void)
 {
@@ -83,27 +80,19 @@ void fm_log_set_level(int level)
 	threshold = level;
 }
 
-int fm_log_level(void)
-{
-	return threshold;
-}
-
 const char *fm_log_level_name(int level)
 {
-	if (level < FM_LOG_ERROR || level > FM_LOG_DEBUG || !level_names[level]) {
-		return "error";
-	}
-	return level_names[level];
-}
-
-int fm_log_level_parse(const char *name)
-{
-	for (int i = FM_LOG_ERROR; i <= FM_LOG_DEBUG; i++) {
-		if (level_names[i] && strcasecmp(name, level_names[i]) == 0) {
-			return i;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (levels[i] == level) {
+			return fm_log_level_names[i];
 		}
 	}
-	return -1;
+	return "error";
+}
+
+int fm_log_level_at(size_t i)
+{
+	return levels[i < sizeof(levels) / sizeof(levels[0]) ? i : 1];
 }
 
 size_t fm_escape(char *dst, size_t size, const char *src, size_t len)
@@ -283,44 +272,4 @@ void fm_log(int level, const char *action, const char *signame,
 	va_start(ap, fmt);
 	fm_vlog(level, action, signame, fmt, ap);
 	va_end(ap);
-}
-
-// Writes text escaped (see fm_escape), piece by piece.
-static void put_escaped(FILE *out, const char *text, size_t len)
-{
-	char buf[256];
-
-	while (len > 0) {
-		size_t used = fm_escape(buf, sizeof(buf), text, len);
-		fputs(buf, out);
-		text += used;
-		len -= used;
-	}
-}
-
-void fm_diag_error(struct fm_diag *diag, const char *file, unsigned line,
-	const char *fmt, ...)
-{
-	char *msg = NULL, num[16] = "";
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (line) {
-		snprintf(num, sizeof(num), ":%u", line);
-	}
-	// The file name and the message both may come from what a user typed.
-	put_escaped(diag->out, file ? file : FM_PROGRAM,
-		strlen(file ? file : FM_PROGRAM));
-	fprintf(diag->out, "%s: error: ", file ? num : "");
-	if (n >= 0) {
-		put_escaped(diag->out, msg, (size_t)n);
-		free(msg);
-	} else {
-		fputs("out of memory", diag->out);
-	}
-	fputc('\n', diag->out);
-	diag->errors++;
 }

@@ -2,14 +2,19 @@
  * The event loop's services to the rest of the daemon: event sources
  * (descriptors, timers, children) registered with a callback and an owner,
  * and what reload needs of the loop.  struct fm_loop itself is loop.c's.
- * fm_loop_create, fm_loop_run and fm_loop_destroy are in flagman.h.
+ * fm_loop_create, fm_loop_run and fm_loop_destroy are in daemon.h.
  */
 #ifndef FM_LOOP_H
 #define FM_LOOP_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
-#include "flagman.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "notify.h"
+#include "signals.h"
 
 /* ---- sources ---- */
 

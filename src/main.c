@@ -11,7 +11,15 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "cli.h"
+#include "conffile.h"
+#include "config.h"
+#include "daemon.h"
+#include "diag.h"
+#include "log.h"
+#include "notify.h"
+#include "registry.h"
+#include "signals.h"
 
 enum { EXIT_USAGE = 2 };
 
@@ -29,7 +37,7 @@ static void load_plugins(struct fm_config *cfg, struct fm_registry *reg,
 	const char *dir = s ? s->value : FM_PLUGIN_DIR;
 
 	if (dir[0] != '/') {
-		return; // fm_config_finish reports the bad path
+		return; // fm_config_resolve reports the bad path
 	}
 	fm_registry_load_plugins(reg, dir, diag);
 }
@@ -41,7 +49,7 @@ static struct fm_config *load(void *data, struct fm_diag *diag)
 	struct fm_config *cfg = fm_config_create();
 
 	if (!cfg) {
-		fm_diag_error(diag, NULL, 0, "out of memory");
+		fm_diag_oom(diag);
 		return NULL;
 	}
 	if (ctx->cli->config_path) {
@@ -50,8 +58,8 @@ static struct fm_config *load(void *data, struct fm_diag *diag)
 	}
 	load_plugins(cfg, ctx->reg, diag);
 	fm_cli_apply(ctx->cli, cfg, ctx->reg, diag);
-	// Even after errors: finish reports the files' problems, all of them.
-	if (!fm_config_finish(cfg, ctx->reg, diag)) {
+	// Even after errors: resolving finds the sections' problems too.
+	if (!fm_config_resolve(cfg, ctx->reg, diag)) {
 		fm_config_destroy(cfg);
 		return NULL;
 	}
@@ -72,21 +80,20 @@ static bool use_colour(void)
 // other configuration problems are --check's business.
 static void list_types(struct context *ctx)
 {
-	struct fm_diag quiet = { .out = fopen("/dev/null", "we") };
+	struct fm_diag quiet = { 0 };
 	struct fm_diag diag = { .out = stderr };
 	struct fm_config *cfg = fm_config_create();
 
-	if (cfg && quiet.out && ctx->cli->config_path) {
+	if (cfg && ctx->cli->config_path) {
 		fm_config_read(cfg, ctx->cli->config_path, false, &quiet);
 	}
+	fm_diag_finish(&quiet);
 	if (cfg) {
 		load_plugins(cfg, ctx->reg, &diag);
 	}
+	fm_diag_print(&diag);
 	fm_registry_list(ctx->reg, stdout, use_colour());
 	fm_config_destroy(cfg);
-	if (quiet.out) {
-		fclose(quiet.out);
-	}
 }
 
 static int serve(struct fm_config *cfg, struct context *ctx, const sigset_t *set)
@@ -132,7 +139,9 @@ int main(int argc, char **argv)
 	signal(SIGCHLD, SIG_DFL);
 	fm_std_fds_open();
 
-	if (!fm_cli_parse(&cli, argc, argv, stderr)) {
+	if (!fm_cli_parse(&cli, argc, argv, &diag)) {
+		fm_diag_print(&diag);
+		fm_cli_try_help(stderr);
 		return EXIT_USAGE;
 	}
 	ctx.cli = &cli;
@@ -146,8 +155,7 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out;
 	}
-	fm_log_init(cli.quiet ? FM_LOG_ERROR : cli.verbose == 0 ? FM_LOG_WARNING :
-		cli.verbose == 1 ? FM_LOG_INFO : FM_LOG_DEBUG);
+	fm_log_init(fm_cli_log_level(&cli));
 	fm_notify_init(!cli.no_systemd);
 	if (!(ctx.reg = fm_registry_create())) {
 		fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
@@ -160,6 +168,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cfg = load(&ctx, &diag);
+	fm_diag_print(&diag);
 	if (cli.mode == FM_MODE_CHECK || cli.mode == FM_MODE_DUMP) {
 		status = cfg ? EXIT_SUCCESS : EXIT_USAGE;
 		// A dump that would not read back the same is no dump.

@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "notify.h"
+#include "log.h"
 
 static int fd = -1;
 

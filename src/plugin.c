@@ -17,7 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flagman.h"
+#include "conffile.h"
+#include "diag.h"
+#include "log.h"
+#include "registry.h"
 #include "safepath.h"
 
 static bool valid_name(const char *name)
@@ -34,12 +37,37 @@ static bool valid_name(const char *name)
 	return true;
 }
 
+// One type of a plug-in: true, or false after saying what is wrong.
+static bool type_ok(const struct fm_registry *reg, const char *path,
+	const struct fm_action_type *t, struct fm_diag *diag)
+{
+	const char *origin;
+
+	if (t->abi != FM_ACTION_ABI) {
+		fm_diag_error(diag, path, 0, "action type '%s' was built for "
+			"plug-in ABI %u, this flagman has ABI %u",
+			t->name ? t->name : "?", t->abi, FM_ACTION_ABI);
+	} else if (!valid_name(t->name)) {
+		fm_diag_error(diag, path, 0, "invalid action type name '%s' "
+			"(lower-case letters, digits and '_')", t->name ? t->name : "");
+	} else if (!t->run) {
+		fm_diag_error(diag, path, 0, "action type '%s' has no run "
+			"callback", t->name);
+	} else if ((origin = fm_registry_origin(reg, t->name))) {
+		fm_diag_error(diag, path, 0, "action type '%s' is already "
+			"defined (%s)", t->name, origin);
+	} else {
+		return true;
+	}
+	return false;
+}
+
 // Checks every type before any is added, so a refusal leaves no trace.
 static bool check_types(const struct fm_registry *reg, const char *path,
 	const struct fm_plugin *plugin, struct fm_diag *diag)
 {
 	const struct fm_action_type *const *types = plugin->types;
-	unsigned before = diag->errors;
+	bool ok = true;
 
 	if (!types || !types[0]) {
 		fm_diag_error(diag, path, 0, "plug-in defines no action types");
@@ -47,31 +75,17 @@ static bool check_types(const struct fm_registry *reg, const char *path,
 	}
 	for (size_t i = 0; types[i]; i++) {
 		const struct fm_action_type *t = types[i];
-		const char *origin;
 
-		if (t->abi != FM_ACTION_ABI) {
-			fm_diag_error(diag, path, 0, "action type '%s' was built for "
-				"plug-in ABI %u, this flagman has ABI %u",
-				t->name ? t->name : "?", t->abi, FM_ACTION_ABI);
-		} else if (!valid_name(t->name)) {
-			fm_diag_error(diag, path, 0, "invalid action type name '%s' "
-				"(lower-case letters, digits and '_')",
-				t->name ? t->name : "");
-		} else if (!t->run) {
-			fm_diag_error(diag, path, 0, "action type '%s' has no run "
-				"callback", t->name);
-		} else if ((origin = fm_registry_origin(reg, t->name))) {
-			fm_diag_error(diag, path, 0, "action type '%s' is already "
-				"defined (%s)", t->name, origin);
-		}
+		ok = type_ok(reg, path, t, diag) && ok;
 		for (size_t j = 0; j < i && t->name; j++) {
 			if (types[j]->name && strcmp(types[j]->name, t->name) == 0) {
 				fm_diag_error(diag, path, 0, "action type '%s' is defined "
 					"twice", t->name);
+				ok = false;
 			}
 		}
 	}
-	return diag->errors == before;
+	return ok;
 }
 
 // dlerror()'s text with the /proc name of the descriptor taken out.
@@ -129,8 +143,9 @@ static int open_checked(int dirfd, const char *name, const char *path,
 		fm_diag_error(diag, path, 0, "cannot open: %s", strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		fm_diag_error(diag, path, 0, "not a regular file");
-	} else if (!fm_secure(path, &st, diag)) {
-		// reported
+	} else if (!fm_safe_trusted(NULL, &st, path, err, sizeof(err))) {
+		// As root, a file anyone else can change would hand them root.
+		fm_diag_error(diag, path, 0, "%s", err);
 	} else if (geteuid() == 0 && !fm_safe_fd_chain(fd, err, sizeof(err))) {
 		fm_diag_error(diag, path, 0, "%s", err);
 	} else {
@@ -196,19 +211,6 @@ static void load_one(struct fm_registry *reg, int dirfd, const char *name,
 	unload(handle, fd, proc);
 }
 
-static int so_entry(const struct dirent *e)
-{
-	size_t len = strlen(e->d_name);
-
-	return e->d_name[0] != '.' && len > 3 &&
-		strcmp(e->d_name + len - 3, ".so") == 0;
-}
-
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 // Opens the plug-in directory through the safe-path walk: a descriptor,
 // -1 after reporting why not, or -ENOENT when there is none.
 static int open_dir(const char *dir, struct fm_diag *diag)
@@ -253,20 +255,19 @@ static int open_dir(const char *dir, struct fm_diag *diag)
 	return fd;
 }
 
-bool fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
+void fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
 	struct fm_diag *diag)
 {
-	unsigned before = diag->errors;
 	struct dirent **list = NULL;
 	int n, fd = open_dir(dir, diag);
 
 	if (fd < 0) {
-		return fd == -ENOENT;
+		return;
 	}
-	if ((n = scandirat(fd, ".", &list, so_entry, by_name)) < 0) {
+	if ((n = fm_dir_list(fd, ".so", &list)) < 0) {
 		fm_diag_error(diag, dir, 0, "cannot read: %s", strerror(errno));
 		close(fd);
-		return false;
+		return;
 	}
 	for (int i = 0; i < n; i++) {
 		char *path;
@@ -282,5 +283,4 @@ bool fm_registry_load_plugins(struct fm_registry *reg, const char *dir,
 	}
 	free(list);
 	close(fd);
-	return diag->errors == before;
 }

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flagman.h"
+#include "registry.h"
+#include "schema.h"
 
 struct entry {
 	const struct fm_action_type *type;
@@ -146,17 +147,12 @@ const struct fm_action_type *fm_registry_find(const struct fm_registry *reg,
 const char *fm_registry_suggest(const struct fm_registry *reg,
 	const char *name)
 {
-	const char *best = NULL;
-	unsigned best_d = 3; // farther than two edits is no near miss
+	struct fm_suggest hint = { .word = name };
 
 	for (size_t i = 0; i < reg->n; i++) {
-		unsigned d = fm_edit_distance(name, reg->entries[i].type->name);
-		if (d < best_d) {
-			best_d = d;
-			best = reg->entries[i].type->name;
-		}
+		fm_suggest_offer(&hint, reg->entries[i].type->name);
 	}
-	return best;
+	return hint.best;
 }
 
 // Colours of --list on a terminal (SGR): names bold, signatures cyan.

@@ -6,27 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "loop.h"
-
-// Logs each "FILE:LINE: error: MESSAGE" line at error level, as
-// "FILE:LINE: MESSAGE": the level already says it is an error.
-static void log_diagnostics(char *text)
-{
-	static const char prefix[] = FM_PROGRAM ": error: ";
-	char *save = NULL;
-
-	for (char *line = strtok_r(text, "\n", &save); line;
-			line = strtok_r(NULL, "\n", &save)) {
-		char *tag = strstr(line, ": error: ");
-
-		if (strncmp(line, prefix, sizeof(prefix) - 1) == 0) {
-			line += sizeof(prefix) - 1;
-		} else if (tag) {
-			memmove(tag + 1, tag + 8, strlen(tag + 8) + 1);
-		}
-		fm_log(FM_LOG_ERROR, NULL, NULL, "%s", line);
-	}
-}
 
 static void reload_failed(struct fm_loop *loop, const char *why)
 {
@@ -43,19 +24,18 @@ void fm_reload(struct fm_loop *loop, fm_reload_fn reload, void *ctx)
 {
 	struct fm_diag diag = { 0 };
 	struct fm_config *cfg = NULL;
-	char *text = NULL, why[64];
-	size_t size = 0;
+	char why[64];
 
 	fm_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
 		(unsigned long long)fm_now_ms() * 1000);
 	fm_log(FM_LOG_INFO, NULL, NULL, "reloading the configuration");
-	if (!reload || !(diag.out = open_memstream(&text, &size))) {
+	if (!reload) {
 		reload_failed(loop, "cannot reload");
 		goto out;
 	}
 	cfg = reload(ctx, &diag);
-	fclose(diag.out);
-	log_diagnostics(text);
+	// At error level, as "FILE:LINE: MESSAGE": the level says it.
+	fm_diag_log(&diag);
 	if (!cfg) {
 		snprintf(why, sizeof(why), "%u error%s", diag.errors,
 			diag.errors == 1 ? "" : "s");
@@ -69,7 +49,6 @@ void fm_reload(struct fm_loop *loop, fm_reload_fn reload, void *ctx)
 		fm_log(FM_LOG_INFO, NULL, NULL, "configuration reloaded");
 	}
 out:
-	free(text);
 	fm_notify("READY=1");
 	fm_loop_send_status(loop);
 }

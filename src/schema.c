@@ -12,7 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "flagman.h"
+#include "schema.h"
+#include "signals.h"
 
 static const char *const type_names[] = {
 	[FM_ARG_STRING] = "string", [FM_ARG_INT] = "int",
@@ -28,6 +29,17 @@ const char *fm_arg_type_name(enum fm_arg_type type)
 		return "?";
 	}
 	return type_names[type];
+}
+
+const struct fm_arg_spec *fm_arg_find(const struct fm_action_type *type,
+	const char *name, size_t len)
+{
+	for (const struct fm_arg_spec *a = type->args; a && a->name; a++) {
+		if (strlen(a->name) == len && strncmp(a->name, name, len) == 0) {
+			return a;
+		}
+	}
+	return NULL;
 }
 
 bool fm_parse_bool(const char *text, bool *out)
@@ -99,6 +111,29 @@ bool fm_parse_duration(const char *text, uint64_t *ms)
 	}
 	*ms = total;
 	return true;
+}
+
+// Each part small enough to read back, the largest first.
+const char *fm_duration_text(uint64_t ms, char *buf)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+		{ "ms", 1 },
+	};
+	size_t at = 0;
+
+	strcpy(buf, ms ? "" : "0s");
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms >= units[i].ms) {
+			at += (size_t)snprintf(buf + at, FM_DURATION_TEXT - at, "%llu%s",
+				(unsigned long long)(ms / units[i].ms), units[i].unit);
+			ms %= units[i].ms;
+		}
+	}
+	return buf;
 }
 
 /*
@@ -402,4 +437,17 @@ unsigned fm_edit_distance(const char *a, const char *b)
 		}
 	}
 	return row[lb];
+}
+
+void fm_suggest_offer(struct fm_suggest *s, const char *name)
+{
+	unsigned d;
+
+	if (!s->best) {
+		s->distance = 3; // farther than two edits is no near miss
+	}
+	if ((d = fm_edit_distance(s->word, name)) < s->distance) {
+		s->distance = d;
+		s->best = name;
+	}
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "flagman.h"
+#include "signals.h"
 
 static const struct {
 	const char *name;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flagman.h"
+#include "table.h"
 
 struct fm_table_slot {
 	uint32_t hash;

@@ -13,7 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "cli.h"
+#include "conffile.h"
+#include "config.h"
+#include "diag.h"
+#include "registry.h"
+#include "signals.h"
 #include "harness.h"
 
 #define ARGS(...) ((const char *const[]){ "flagman", __VA_ARGS__, NULL })
@@ -27,16 +32,20 @@
 static bool parse(struct fm_cli *cli, const char *const *argv, char *err,
 	size_t size)
 {
-	FILE *f = fmemopen(err, size, "w");
+	struct fm_diag diag = { .out = fmemopen(err, size, "w") };
 	int argc = 0;
 	bool ok;
 
-	assert_non_null(f);
+	assert_non_null(diag.out);
 	while (argv[argc]) {
 		argc++;
 	}
-	ok = fm_cli_parse(cli, argc, (char **)argv, f);
-	fclose(f);
+	ok = fm_cli_parse(cli, argc, (char **)argv, &diag);
+	fm_diag_print(&diag);
+	if (!ok) {
+		fm_cli_try_help(diag.out);
+	}
+	fclose(diag.out);
 	return ok;
 }
 
@@ -153,6 +162,9 @@ static void test_parse_errors(void **state)
 		"option '--hu'\n" TRY_HELP);
 	expect_usage_error(ARGS("-qx"), "flagman: error: unknown option '-x'\n"
 		TRY_HELP);
+	// What the user typed is escaped like any diagnostic.
+	expect_usage_error(ARGS("--bo\ngus\033[2J"), "flagman: error: unknown "
+		"option '--bo\\ngus\\x1b[2J'\n" TRY_HELP);
 	expect_usage_error(ARGS("--usr1"), "flagman: error: --usr1 needs an "
 		"action name (see flagman --list)\n" TRY_HELP);
 	expect_usage_error(ARGS("--usr2", "-v", "print"), "flagman: error: "
@@ -259,8 +271,9 @@ static struct fm_config *apply(const char *const *argv, char *out,
 	assert_non_null(diag.out);
 	assert_int_equal(fm_registry_add(reg, &probe_type, "test"), 0);
 	assert_true(parse(&cli, argv, err, sizeof(err)));
-	ok = fm_cli_apply(&cli, cfg, reg, &diag);
-	ok = fm_config_finish(cfg, reg, &diag) && ok;
+	fm_cli_apply(&cli, cfg, reg, &diag);
+	ok = fm_config_resolve(cfg, reg, &diag);
+	fm_diag_print(&diag);
 	fclose(diag.out);
 	fm_cli_finish(&cli);
 	fm_registry_destroy(reg);

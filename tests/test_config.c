@@ -21,7 +21,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "conffile.h"
+#include "config.h"
+#include "diag.h"
+#include "registry.h"
+#include "signals.h"
 #include "confdata.h"
 
 #define NOBODY 65534
@@ -119,7 +123,8 @@ static char *load_lib(const char *path, bool *ok, struct fm_config **cfg_out)
 	assert_non_null(cfg);
 	assert_non_null(diag.out);
 	fm_config_read(cfg, path, true, &diag);
-	*ok = fm_config_finish(cfg, reg, &diag);
+	*ok = fm_config_resolve(cfg, reg, &diag);
+	fm_diag_print(&diag);
 	fclose(diag.out);
 	if (cfg_out) {
 		*cfg_out = cfg;
@@ -335,7 +340,7 @@ static void test_dropins_without_main(void **state)
 		"No such file or directory\n");
 	// Not required (the default file): the drop-ins alone are read.
 	assert_true(fm_config_read(cfg, "flagman.conf", false, &diag));
-	assert_int_equal(cfg->nnotes, 0);
+	assert_int_equal(diag.n, 0);
 	assert_int_equal(cfg->ndefs, 4);
 	assert_string_equal(cfg->defs[0].name, "early");
 	assert_string_equal(cfg->defs[1].name, "second");
@@ -366,7 +371,8 @@ static char *read_as_nobody(const char *path)
 			_exit(99);
 		}
 		fm_config_read(cfg, path, true, &diag);
-		fm_config_finish(cfg, reg, &diag);
+		fm_config_resolve(cfg, reg, &diag);
+		fm_diag_print(&diag);
 		fclose(diag.out);
 		fm_config_destroy(cfg);
 		fm_registry_destroy(reg);
@@ -405,7 +411,8 @@ static char *read_text(const char *text, size_t len)
 
 	assert_non_null(f);
 	fm_config_read_file(cfg, "mem", f, &diag);
-	fm_config_finish(cfg, reg, &diag);
+	fm_config_resolve(cfg, reg, &diag);
+	fm_diag_print(&diag);
 	fclose(diag.out);
 	fclose(f);
 	fm_config_destroy(cfg);
@@ -498,7 +505,7 @@ static void test_bounded_line(void **state)
 	(void)state;
 	assert_non_null(f);
 	assert_false(fm_config_read_file(cfg, "big", f, &diag));
-	fm_config_flush(cfg, &diag);
+	fm_diag_print(&diag);
 	fclose(diag.out);
 	assert_string_equal(text, "big:1: error: line is longer than 65536 "
 		"characters (at most 198 are allowed); the rest of the file is not "
@@ -507,6 +514,54 @@ static void test_bounded_line(void **state)
 	fclose(f);
 	free(text);
 	fm_config_destroy(cfg);
+}
+
+static void place(struct fm_diag *diag, size_t order, const char *file,
+	unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fm_diag_verror_at(diag, order, file, line, fmt, ap);
+	va_end(ap);
+}
+
+// The sink itself: problems outside the files first, in the order found,
+// then by file and line, "out of memory" last; each line escaped.
+static void test_diag_order(void **state)
+{
+	char *text = NULL;
+	size_t size = 0;
+	struct fm_diag diag = { .out = open_memstream(&text, &size) };
+
+	(void)state;
+	assert_non_null(diag.out);
+	assert_true(fm_diag_ok(&diag));
+	place(&diag, 2, "b.conf", 3, "b3");
+	fm_diag_error(&diag, "plugin.so", 0, "first");
+	place(&diag, 1, "a.conf", 7, "a7");
+	place(&diag, SIZE_MAX, NULL, 0, "from the command line");
+	place(&diag, 1, "a.conf", 2, "a2 %s", "two\nlines");
+	place(&diag, 1, "a.conf", 7, "a7 again");
+	fm_diag_error(&diag, NULL, 0, "second");
+	fm_diag_oom(&diag);
+	assert_false(fm_diag_ok(&diag));
+	fm_diag_print(&diag);
+	fclose(diag.out);
+	assert_string_equal(text,
+		"plugin.so: error: first\n"
+		"flagman: error: second\n"
+		"a.conf:2: error: a2 two\\nlines\n"
+		"a.conf:7: error: a7\n"
+		"a.conf:7: error: a7 again\n"
+		"b.conf:3: error: b3\n"
+		"flagman: error: from the command line\n"
+		"flagman: error: out of memory\n");
+	// Printed once: emptied, but still not a success.
+	assert_int_equal(diag.n, 0);
+	assert_int_equal(diag.errors, 8);
+	assert_false(fm_diag_ok(&diag));
+	free(text);
 }
 
 int main(void)
@@ -520,6 +575,7 @@ int main(void)
 		TEST(test_reader_edges),
 		TEST(test_value_limit),
 		TEST(test_bounded_line),
+		cmocka_unit_test(test_diag_order),
 	};
 	struct golden_case *cases = NULL;
 	struct CMUnitTest *tests;

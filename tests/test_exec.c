@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "log.h"
 #include "harness.h"
 #include "procinfo.h"
 

@@ -20,7 +20,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "conffile.h"
+#include "config.h"
+#include "daemon.h"
+#include "diag.h"
+#include "log.h"
+#include "registry.h"
 
 /* Seconds a loop may take before the test fails: each takes milliseconds. */
 #define T_LOOP_LIMIT 20
@@ -221,7 +226,7 @@ static struct fm_config *parse(const char *text, struct fm_diag *diag)
 	assert_non_null(f);
 	fm_config_read_file(cfg, "test.conf", f, diag);
 	fclose(f);
-	if (!fm_config_finish(cfg, reg, diag)) {
+	if (!fm_config_resolve(cfg, reg, diag)) {
 		fm_config_destroy(cfg);
 		return NULL;
 	}
@@ -257,6 +262,7 @@ static int run_loop(const char *text, const int *sigs, struct script *s)
 	struct fm_loop *loop;
 	int p[2], status;
 
+	fm_diag_print(&diag);
 	assert_non_null(cfg);
 	journal[0] = '\0';
 	assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "log.h"
 #include "harness.h"
 
 #define LINES(...) ((const char *const[]){ __VA_ARGS__, NULL })

@@ -44,7 +44,8 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
-#include "flagman.h"
+#include "log.h"
+#include "notify.h"
 #include "harness.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"

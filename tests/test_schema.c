@@ -13,7 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "schema.h"
+#include "signals.h"
 
 static void test_duration_accepts(void **state)
 {
@@ -56,6 +57,29 @@ static void test_duration_rejects(void **state)
 				(unsigned long long)ms);
 		}
 		assert_int_equal(ms, 42); // untouched on failure
+	}
+}
+
+// The text of a duration reads back the same, up to the parser's limit.
+static void test_duration_text(void **state)
+{
+	static const struct {
+		uint64_t ms;
+		const char *text;
+	} cases[] = {
+		{ 0, "0s" }, { 1, "1ms" }, { 1500, "1s500ms" }, { 90000, "1m30s" },
+		{ 5400250, "1h30m250ms" }, { 86400000, "1d" },
+		{ UINT64_MAX / 2, "106751991167d7h12m55s807ms" },
+	};
+	char buf[FM_DURATION_TEXT];
+	uint64_t ms;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_string_equal(fm_duration_text(cases[i].ms, buf),
+			cases[i].text);
+		assert_true(fm_parse_duration(buf, &ms));
+		assert_int_equal(ms, cases[i].ms);
 	}
 }
 
@@ -385,6 +409,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration_accepts),
 		cmocka_unit_test(test_duration_rejects),
+		cmocka_unit_test(test_duration_text),
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_argv_split),
 		cmocka_unit_test(test_argv_split_errors),

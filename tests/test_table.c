@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "flagman.h"
+#include "table.h"
 
 static const char *name_at(const void *ctx, size_t pos)
 {
