@@ -416,6 +416,22 @@ static void read_value(struct reader *r, const char *after_eq)
 	}
 }
 
+// Copies len bytes of text and then tail into out (size bytes), cut to
+// fit: the reader's lines are short, and snprintf cost a fifth of --check.
+static void put_text(char *out, size_t size, const char *text, size_t len,
+	const char *tail)
+{
+	size_t tlen = strlen(tail);
+
+	if (len + tlen >= size) {
+		len = size - 1 > tlen ? size - 1 - tlen : 0;
+		tlen = size - 1 - len < tlen ? size - 1 - len : tlen;
+	}
+	memcpy(out, text, len);
+	memcpy(out + len, tail, tlen);
+	out[len + tlen] = '\0';
+}
+
 /*
  * inih's reader: hands on one logical line.  A key line goes as "key=",
  * its value (continuation lines joined) waits in r->value for handle().
@@ -439,18 +455,18 @@ static char *read_line(char *str, int num, void *stream)
 			"continues on the lines right after its key)");
 	} else if (r->buf[0] == '[') {
 		open_section(r, r->buf);
-		snprintf(str, (size_t)num, "%s\n", r->buf);
+		put_text(str, (size_t)num, r->buf, len, "\n");
 	} else if (!check_key_line(r, r->buf)) {
 		r->key[0] = '\0';
 		read_value(r, ""); // its continuation lines go with it
 	} else {
 		// The key goes first: reading the value reads the next line.
 		key_len = strcspn(r->buf, "=");
-		snprintf(str, (size_t)num, "%.*s=\n", (int)key_len, r->buf);
+		put_text(str, (size_t)num, r->buf, key_len, "=\n");
 		while (key_len > 0 && is_blank(r->buf[key_len - 1])) {
 			key_len--;
 		}
-		snprintf(r->key, sizeof(r->key), "%.*s", (int)key_len, r->buf);
+		put_text(r->key, sizeof(r->key), r->buf, key_len, "");
 		read_value(r, r->buf + strcspn(r->buf, "=") + 1);
 	}
 	return str;
