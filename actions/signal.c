@@ -219,7 +219,8 @@ static int send_to(const struct sigfwd *s, pid_t pid, int pidfd, int signo,
 			kill(pid, signo);
 	}
 	if (pidfd < 0) {
-		return sigqueue(pid, signo, (union sigval){ .sival_int = *value });
+		return sigqueue(pid, signo,
+			(union sigval){ .sival_int = *value });
 	}
 	memset(&info, 0, sizeof(info));
 	info.si_signo = signo;
@@ -240,9 +241,11 @@ static int signal_run(struct fm_action *action, void *state,
 		read_pidfile(action, s->pidfile, &writer);
 	int pidfd = -1, r = -1;
 	char name[FM_SIGNAME_MAX];
-	// Only a real-time signal carries the trigger's value on.
+	// Only a real-time signal carries the trigger's value on, and not to
+	// a group (see send_to).
 	const int *value = run->has_value && signo >= SIGRTMIN &&
-		signo <= SIGRTMAX ? &run->value : NULL;
+		signo <= SIGRTMAX && !s->process_group ? &run->value : NULL;
+	char with[32] = "";
 
 	if (!pid) {
 		return FM_RESULT_FAILED;
@@ -266,14 +269,12 @@ static int signal_run(struct fm_action *action, void *state,
 	if (r < 0) {
 		return FM_RESULT_FAILED;
 	}
-	if (value && !s->process_group) {
-		fm_action_log(action, FM_LOG_INFO, "sent SIG%s with value %d to PID "
-			"%ld", fm_signal_name(signo, name), *value, (long)pid);
-	} else {
-		fm_action_log(action, FM_LOG_INFO, "sent SIG%s to %s %ld",
-			fm_signal_name(signo, name),
-			s->process_group ? "process group" : "PID", (long)pid);
+	if (value) {
+		snprintf(with, sizeof(with), " with value %d", *value);
 	}
+	fm_action_log(action, FM_LOG_INFO, "sent SIG%s%s to %s %ld",
+		fm_signal_name(signo, name), with,
+		s->process_group ? "process group" : "PID", (long)pid);
 	return FM_RESULT_OK;
 }
 

@@ -209,14 +209,16 @@ static void test_merged(void **state)
 // value of the last one.
 static void test_merged_value(void **state)
 {
-	const char *f = tp_fmt("%s/merged", tp_dir), *go = tp_fmt("%s/go", tp_dir);
+	const char *f = tp_fmt("%s/merged", tp_dir);
+	const char *go = tp_fmt("%s/go", tp_dir);
 	struct t_proc p;
 
 	(void)state;
 	start(&p, (const char *const[]){ "flagman", "--no-config",
 		"--on", "rtmin+3", "exec", tp_fmt("sh -c 'echo $FLAGMAN_MERGED "
-			"$FLAGMAN_VALUE >> %s; while [ ! -e %s ]; do sleep 0.02; done'",
-			f, go), NULL });
+			"$FLAGMAN_VALUE >> %s; "
+			"while [ ! -e %s ]; do sleep 0.02; done'", f, go),
+		NULL });
 	assert_int_equal(sigqueue(p.pid, SIGRTMIN + 3,
 		(union sigval){ .sival_int = 1 }), 0);
 	tp_expect_file(f, "1 1\n");

@@ -38,7 +38,8 @@ static void target_report(int fd, const siginfo_t *si, bool detail)
 	char name[16], how[32] = "";
 
 	if (si->si_signo >= SIGRTMIN) {
-		snprintf(name, sizeof(name), "RTMIN+%d", si->si_signo - SIGRTMIN);
+		snprintf(name, sizeof(name), "RTMIN+%d",
+			si->si_signo - SIGRTMIN);
 	} else {
 		snprintf(name, sizeof(name), "%s", sigabbrev_np(si->si_signo));
 	}
