@@ -339,8 +339,12 @@ static void test_rt_value(void **state)
 		"[usr1]\naction = signal\nsignal = usr1\npid = %d\n",
 		t.pid, t.pid, t.pid, t.pid));
 	tp_strings_keep((char *)conf);
-	start(&p, (const char *const[]){ "flagman", "-c", conf, NULL });
+	start(&p, (const char *const[]){ "flagman", "-v", "-c", conf, NULL });
 	rt_forwarded(&p, &t);
+	assert_true(t_err_until(&p, tp_fmt("[rt]: sent SIGRTMIN+1 with value 42 "
+		"to PID %d", t.pid), T_TIMEOUT));
+	assert_true(t_err_until(&p, tp_fmt("[rt]: sent SIGRTMIN+1 to PID %d",
+		t.pid), T_TIMEOUT));
 	assert_int_equal(sigqueue(p.pid, SIGRTMIN + 2,
 		(union sigval){ .sival_int = -7 }), 0);
 	expect(&t, "USR2", p.pid, "user");
