@@ -25,9 +25,10 @@
 #include "rootonly.h"
 
 /* A process that takes HUP, USR1, USR2 and RTMIN+1 and reports each on a
- * pipe as "PID SIGNAL SENDER"; with detail, followed by how it was sent:
- * "queue VALUE" (sigqueue), "user" (kill) or "code N".  With group, it
- * joins that process group; with uid other than -1, it runs as that user. */
+ * pipe as "PID SIGNAL SENDER" (once it has said "ready"); with detail,
+ * followed by how it was sent: "queue VALUE" (sigqueue), "user" (kill) or
+ * "code N".  With group, it joins that process group; with uid other than
+ * -1, it runs as that user. */
 struct target {
 	pid_t pid;
 	int fd;
@@ -51,6 +52,8 @@ static void target_report(int fd, const siginfo_t *si, bool detail)
 	}
 	dprintf(fd, "%d %s %d%s\n", (int)getpid(), name, (int)si->si_pid, how);
 }
+
+static const char *report(struct target *t);
 
 static void target_spawn(struct target *t, pid_t group, bool detail,
 	uid_t uid)
@@ -77,6 +80,7 @@ static void target_spawn(struct target *t, pid_t group, bool detail,
 				setresuid(uid, uid, uid) < 0)) {
 			_exit(1);
 		}
+		dprintf(p[1], "ready\n");
 		for (;;) {
 			if (sigwaitinfo(&set, &si) > 0) {
 				target_report(p[1], &si, detail);
@@ -87,6 +91,8 @@ static void target_spawn(struct target *t, pid_t group, bool detail,
 	setpgid(t->pid, group);
 	close(p[1]);
 	t->fd = p[0];
+	// Not before: flagman may look at the target's uids.
+	assert_string_equal(report(t), "ready");
 }
 
 static void target_start(struct target *t, pid_t group)
