@@ -1,7 +1,8 @@
 /*
  * signal: forwards a signal (by default the one that started the chain) to
  * a process named by pid, or by a pidfile read again at every run, or to
- * that process's group.  A pidfile that a non-root user could change (see
+ * that process's group; a real-time signal takes the trigger's sigqueue()
+ * value with it.  A pidfile that a non-root user could change (see
  * src/safepath.c) is honoured only for that user's own processes, never
  * for PID 1 or a process group.
  */
@@ -198,17 +199,36 @@ static bool honoured(struct fm_action *action, const struct sigfwd *s,
 	return false;
 }
 
-// Sends signo to pid (or its group), through pidfd if there is one; -1
-// with errno set.
-static int send_to(const struct sigfwd *s, pid_t pid, int pidfd, int signo)
+/*
+ * Sends signo to pid (or its group), through pidfd if there is one; -1 with
+ * errno set.  With value, as sigqueue(3) would: si_code SI_QUEUE, which the
+ * kernel accepts from one process signalling another (it refuses codes that
+ * claim to come from kill(2) or the kernel), and flagman's own PID and UID.
+ * A process group gets no value: sigqueue(3) cannot name a group.
+ */
+static int send_to(const struct sigfwd *s, pid_t pid, int pidfd, int signo,
+	const int *value)
 {
+	siginfo_t info;
+
 	if (s->process_group) {
 		return kill(-pid, signo);
 	}
-	if (pidfd >= 0) {
-		return pidfd_send_signal(pidfd, signo, NULL, 0);
+	if (!value) {
+		return pidfd >= 0 ? pidfd_send_signal(pidfd, signo, NULL, 0) :
+			kill(pid, signo);
 	}
-	return kill(pid, signo);
+	if (pidfd < 0) {
+		return sigqueue(pid, signo,
+			(union sigval){ .sival_int = *value });
+	}
+	memset(&info, 0, sizeof(info));
+	info.si_signo = signo;
+	info.si_code = SI_QUEUE;
+	info.si_pid = getpid();
+	info.si_uid = getuid();
+	info.si_value.sival_int = *value;
+	return pidfd_send_signal(pidfd, signo, &info, 0);
 }
 
 static int signal_run(struct fm_action *action, void *state,
@@ -221,6 +241,11 @@ static int signal_run(struct fm_action *action, void *state,
 		read_pidfile(action, s->pidfile, &writer);
 	int pidfd = -1, r = -1;
 	char name[FM_SIGNAME_MAX];
+	// Only a real-time signal carries the trigger's value on, and not to
+	// a group (see send_to).
+	const int *value = run->has_value && signo >= SIGRTMIN &&
+		signo <= SIGRTMAX && !s->process_group ? &run->value : NULL;
+	char with[32] = "";
 
 	if (!pid) {
 		return FM_RESULT_FAILED;
@@ -230,7 +255,7 @@ static int signal_run(struct fm_action *action, void *state,
 		fm_action_log(action, FM_LOG_WARNING, "refusing to signal process "
 			"group 1");
 	} else if (!s->pidfile || honoured(action, s, pid, writer, &pidfd)) {
-		if ((r = send_to(s, pid, pidfd, signo)) < 0) {
+		if ((r = send_to(s, pid, pidfd, signo, value)) < 0) {
 			fm_action_log(action, FM_LOG_WARNING, "cannot send SIG%s to %s "
 				"%ld%s%s: %s", fm_signal_name(signo, name),
 				s->process_group ? "process group" : "PID", (long)pid,
@@ -244,8 +269,11 @@ static int signal_run(struct fm_action *action, void *state,
 	if (r < 0) {
 		return FM_RESULT_FAILED;
 	}
-	fm_action_log(action, FM_LOG_INFO, "sent SIG%s to %s %ld",
-		fm_signal_name(signo, name),
+	if (value) {
+		snprintf(with, sizeof(with), " with value %d", *value);
+	}
+	fm_action_log(action, FM_LOG_INFO, "sent SIG%s%s to %s %ld",
+		fm_signal_name(signo, name), with,
 		s->process_group ? "process group" : "PID", (long)pid);
 	return FM_RESULT_OK;
 }

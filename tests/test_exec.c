@@ -205,6 +205,33 @@ static void test_merged(void **state)
 	stop(&p);
 }
 
+// Real-time arrivals merged into one run: the run sees their count and the
+// value of the last one.
+static void test_merged_value(void **state)
+{
+	const char *f = tp_fmt("%s/merged", tp_dir);
+	const char *go = tp_fmt("%s/go", tp_dir);
+	struct t_proc p;
+
+	(void)state;
+	start(&p, (const char *const[]){ "flagman", "--no-config",
+		"--on", "rtmin+3", "exec", tp_fmt("sh -c 'echo $FLAGMAN_MERGED "
+			"$FLAGMAN_VALUE >> %s; "
+			"while [ ! -e %s ]; do sleep 0.02; done'", f, go),
+		NULL });
+	assert_int_equal(sigqueue(p.pid, SIGRTMIN + 3,
+		(union sigval){ .sival_int = 1 }), 0);
+	tp_expect_file(f, "1 1\n");
+	for (int i = 2; i <= 4; i++) {
+		assert_int_equal(sigqueue(p.pid, SIGRTMIN + 3,
+			(union sigval){ .sival_int = i * 10 }), 0);
+		assert_true(tp_signal_taken(p.pid, SIGRTMIN + 3, T_TIMEOUT));
+	}
+	fclose(fopen(go, "w"));
+	tp_expect_file(f, "1 1\n3 40\n");
+	stop(&p);
+}
+
 // flagman blocks signals and ignores SIGPIPE; its children must not.
 static void test_signal_state(void **state)
 {
@@ -559,6 +586,7 @@ int main(void)
 		T(test_environment),
 		T(test_environment_setting),
 		T(test_merged),
+		T(test_merged_value),
 		T(test_signal_state),
 		T(test_descriptors),
 		T(test_timeout),
