@@ -74,6 +74,7 @@ struct fm_loop {
 	struct fm_source *stop_timer; /* stop_timeout for the current run */
 	struct fm_source *watchdog;
 	uint64_t wd_ms;
+	struct fm_source *status_timer; /* armed while a STATUS= waits */
 
 	struct fm_source **io; /* poll(2) slot i + 1 is io[i] */
 	size_t nio, io_cap, io_gone;
@@ -245,7 +246,7 @@ static size_t open_count(const struct fm_loop *loop, int signo)
 
 void fm_loop_send_status(struct fm_loop *loop)
 {
-	char text[400], buf[FM_SIGNAME_MAX];
+	char text[400], msg[500], buf[FM_SIGNAME_MAX];
 	size_t used;
 
 	if (!fm_notify_enabled()) {
@@ -264,9 +265,18 @@ void fm_loop_send_status(struct fm_loop *loop)
 			used += (size_t)snprintf(text + used, sizeof(text) - used, ")");
 		}
 	}
-	fm_notify("STATUS=%.*s; %s%s%s", (int)used, text,
+	snprintf(msg, sizeof(msg), "%.*s; %s%s%s", (int)used, text,
 		loop->last[0] ? loop->last : "waiting for signals",
 		loop->reload_error[0] ? "; " : "", loop->reload_error);
+	fm_source_set_time(loop->status_timer, fm_notify_status(msg));
+}
+
+// The interval has passed: the newest text that waited goes out.
+static void on_status_timer(void *owner)
+{
+	struct fm_loop *loop = owner;
+
+	fm_source_set_time(loop->status_timer, fm_notify_status_flush());
 }
 
 /* ---- reload ---- */
@@ -585,7 +595,8 @@ struct fm_loop *fm_loop_create(struct fm_config *cfg, int signal_fd,
 	loop->reload_ctx = ctx;
 	loop->stop_timer = fm_loop_add_time(loop, on_stop_timeout, loop);
 	loop->watchdog = fm_loop_add_time(loop, on_watchdog, loop);
-	if (!loop->stop_timer || !loop->watchdog ||
+	loop->status_timer = fm_loop_add_time(loop, on_status_timer, loop);
+	if (!loop->stop_timer || !loop->watchdog || !loop->status_timer ||
 			!fm_loop_swap_in(loop, cfg)) {
 		fm_config_destroy(cfg);
 		fm_loop_destroy(loop);
@@ -602,6 +613,7 @@ void fm_loop_destroy(struct fm_loop *loop)
 	fm_actionset_clear(&loop->set);
 	fm_source_free(loop->stop_timer);
 	fm_source_free(loop->watchdog);
+	fm_source_free(loop->status_timer);
 	// Whatever an owner left behind.
 	while (loop->timers) {
 		fm_source_free(loop->timers);
@@ -718,6 +730,8 @@ int fm_loop_run(struct fm_loop *loop)
 		fire_timers(loop, fm_now_ms());
 		settle(loop);
 	}
+	// The last state, even if it came within the interval.
+	fm_notify_status_flush();
 	free(pfd);
 	return loop->status;
 broken:
