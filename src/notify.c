@@ -11,7 +11,8 @@
  * sent is not sent again, and texts come at most one per
  * FM_NOTIFY_STATUS_MS; one that comes sooner waits as the pending text,
  * replaced by any later one, until the caller's timer calls
- * fm_notify_status_flush().  A state change sends the pending text first.
+ * fm_notify_status_flush().  A state change sends the pending text first;
+ * after RELOADING=1 the next text is sent even if it is the last one.
  */
 #include <errno.h>
 #include <poll.h>
@@ -33,7 +34,7 @@ static int fd = -1;
 static struct {
 	char sent[512];    /* the last STATUS= message sent; "" for none */
 	char pending[512]; /* the newest one waiting; "" for none */
-	uint64_t sent_ms;  /* when sent was */
+	uint64_t sent_ms;  /* when the last was sent; 0 before the first */
 } status;
 
 // NOTIFY_SOCKET is a path, or an abstract name written with a leading '@'.
@@ -69,6 +70,7 @@ void fm_notify_init(bool want)
 		fd = -1;
 	}
 	status.sent[0] = status.pending[0] = '\0';
+	status.sent_ms = 0;
 	if (!want || !notify_address(&sa, &len)) {
 		return;
 	}
@@ -147,6 +149,10 @@ void fm_notify(const char *fmt, ...)
 	if (state && status.pending[0]) {
 		send_pending(true);
 	}
+	// A reload's outcome is reported even when the text stays the same.
+	if (strncmp(msg, "RELOADING=", 10) == 0) {
+		status.sent[0] = '\0';
+	}
 	send_msg(msg, state);
 }
 
@@ -164,7 +170,7 @@ uint64_t fm_notify_status(const char *text)
 		return 0;
 	}
 	memcpy(status.pending, msg, sizeof(msg));
-	if (status.sent[0] && now < status.sent_ms + FM_NOTIFY_STATUS_MS) {
+	if (status.sent_ms && now < status.sent_ms + FM_NOTIFY_STATUS_MS) {
 		return status.sent_ms + FM_NOTIFY_STATUS_MS;
 	}
 	return fm_notify_status_flush();
