@@ -414,6 +414,57 @@ static void test_status_storm_bounded(void **state)
 	t_finish(&p);
 }
 
+// Sends datagrams to the test's own notify socket until its queue is full;
+// returns how many.
+static int fill_queue(struct t_proc *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), n = 0;
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p->notify_path);
+	while (sendto(fd, "junk", 4, MSG_DONTWAIT, (struct sockaddr *)&sa,
+			sizeof(sa)) == 4) {
+		n++;
+	}
+	assert_int_equal(errno, EAGAIN);
+	close(fd);
+	return n;
+}
+
+// A STATUS= that finds the manager's queue full is not lost: it is tried
+// again 100 ms later, until the manager has read and there is room.
+static void test_status_retried_when_queue_full(void **state)
+{
+	static const char *const argv[] = { "flagman", "-vv", "--no-config",
+		"--usr1", "print", "a", NULL };
+	struct t_proc p;
+	char msg[1024];
+	int junk;
+
+	(void)state;
+	t_start(&p, argv, NULL, true);
+	expect_notify(&p, "READY=1");
+	expect_notify(&p, "STATUS=1 action (USR1: 1); waiting for signals");
+	t_expect_out(&p, LINES("init"));
+	junk = fill_queue(&p);
+	assert_true(junk > 0);
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, LINES("a"));
+	assert_true(t_err_until(&p, "notification 'STATUS=1 action (USR' not "
+		"sent: Resource temporarily unavailable", T_TIMEOUT));
+	for (int i = 0; i < junk; i++) {
+		assert_true(t_notify(&p, msg, sizeof(msg), T_TIMEOUT));
+		assert_string_equal(msg, "junk");
+	}
+	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR1 ok");
+	t_kill(&p, SIGTERM);
+	expect_notify(&p, "STOPPING=1");
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	expect_no_notify(&p);
+	t_finish(&p);
+}
+
 /* ---- the journal ---- */
 
 // JOURNAL_STREAM naming some other stream: plain lines on stderr.
@@ -479,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_status_unchanged_not_resent),
 		cmocka_unit_test(test_status_before_stopping),
 		cmocka_unit_test(test_status_storm_bounded),
+		cmocka_unit_test(test_status_retried_when_queue_full),
 		cmocka_unit_test(test_log_plain_when_not_journal),
 		cmocka_unit_test(test_journal_entry_framing),
 	};
