@@ -48,6 +48,16 @@ static void expect_no_notify(struct t_proc *p)
 	}
 }
 
+// SIGTERM: STOPPING=1 and nothing after it, and a clean exit.
+static void expect_clean_stop(struct t_proc *p)
+{
+	t_kill(p, SIGTERM);
+	expect_notify(p, "STOPPING=1");
+	assert_int_equal(t_wait(p, T_TIMEOUT), 0);
+	expect_no_notify(p);
+	t_finish(p);
+}
+
 // The life of a service: READY, STATUS after each chain, STOPPING.
 static void test_ready_status_stopping(void **state)
 {
@@ -103,11 +113,7 @@ static void test_status_after_failure(void **state)
 		"stdout: Broken pipe", T_TIMEOUT));
 	t_kill(&p, SIGUSR2);
 	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR2 failed");
-	t_kill(&p, SIGTERM);
-	expect_notify(&p, "STOPPING=1");
-	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
-	expect_no_notify(&p);
-	t_finish(&p);
+	expect_clean_stop(&p);
 }
 
 // From now on the kernel stamps each message with the time it was sent.
@@ -215,11 +221,7 @@ static void test_watchdog_other_pid(void **state)
 	t_kill(&p, SIGUSR1);
 	// Half a second of delay_print: five pings' worth, were it on.
 	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR1 ok");
-	t_kill(&p, SIGTERM);
-	expect_notify(&p, "STOPPING=1");
-	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
-	expect_no_notify(&p);
-	t_finish(&p);
+	expect_clean_stop(&p);
 }
 
 // --no-systemd: not one datagram, whatever the environment says.
@@ -407,11 +409,7 @@ static void test_status_storm_bounded(void **state)
 	print_message("%d STATUS= in %lld ms\n", c.n, span);
 	assert_true(c.n >= 1);
 	assert_true(c.n <= span / FM_NOTIFY_STATUS_MS + 1);
-	t_kill(&p, SIGTERM);
-	expect_notify(&p, "STOPPING=1");
-	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
-	expect_no_notify(&p);
-	t_finish(&p);
+	expect_clean_stop(&p);
 }
 
 // Sends datagrams to the test's own notify socket until its queue is full;
@@ -458,11 +456,7 @@ static void test_status_retried_when_queue_full(void **state)
 		assert_string_equal(msg, "junk");
 	}
 	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR1 ok");
-	t_kill(&p, SIGTERM);
-	expect_notify(&p, "STOPPING=1");
-	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
-	expect_no_notify(&p);
-	t_finish(&p);
+	expect_clean_stop(&p);
 }
 
 /* ---- the journal ---- */
