@@ -32,7 +32,7 @@
 static int fd = -1;
 
 static struct {
-	char sent[512];    /* the last STATUS= message sent; "" for none */
+	char sent[512];    /* the text of the last STATUS= sent */
 	char pending[512]; /* the newest one waiting; "" for none */
 	uint64_t sent_ms;  /* when the last was sent; 0 before the first */
 } status;
@@ -120,7 +120,10 @@ static int send_msg(const char *msg, bool wait)
 // with wait.  false when the queue had no room (it stays pending).
 static bool send_pending(bool wait)
 {
-	if (send_msg(status.pending, wait) == -EAGAIN) {
+	char msg[sizeof(status.pending) + 7];
+
+	snprintf(msg, sizeof(msg), "STATUS=%s", status.pending);
+	if (send_msg(msg, wait) == -EAGAIN) {
 		return false;
 	}
 	memcpy(status.sent, status.pending, sizeof(status.sent));
@@ -158,18 +161,18 @@ void fm_notify(const char *fmt, ...)
 
 uint64_t fm_notify_status(const char *text)
 {
-	uint64_t now = fm_now_ms();
-	char msg[sizeof(status.pending)];
+	uint64_t now;
 
 	if (fd < 0) {
 		return 0;
 	}
-	snprintf(msg, sizeof(msg), "STATUS=%s", text);
-	if (strcmp(msg, status.sent) == 0) {
+	// The common case, a chain like the last: no copy, no clock.
+	if (strcmp(text, status.sent) == 0 && status.sent_ms) {
 		status.pending[0] = '\0'; // back to what the manager shows
 		return 0;
 	}
-	memcpy(status.pending, msg, sizeof(msg));
+	snprintf(status.pending, sizeof(status.pending), "%s", text);
+	now = fm_now_ms();
 	if (status.sent_ms && now < status.sent_ms + FM_NOTIFY_STATUS_MS) {
 		return status.sent_ms + FM_NOTIFY_STATUS_MS;
 	}
