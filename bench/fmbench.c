@@ -67,9 +67,9 @@ static bool print_table(void)
 {
 	bool all = true;
 
-	printf("\n%-31s %12s %12s %7s %10s  %s\n", "benchmark", "flagman",
+	printf("\n%-38s %12s %12s %7s %10s  %s\n", "benchmark", "flagman",
 		"baseline", "ratio", "target", "result");
-	for (int i = 0; i < 84; i++) {
+	for (int i = 0; i < 91; i++) {
 		putchar('-');
 	}
 	putchar('\n');
@@ -79,7 +79,7 @@ static bool print_table(void)
 		const char *result = "info";
 
 		if (r->kind == B_SKIPPED) {
-			printf("%-31s %12s %12s %7s %10s  %s\n", r->name, "-", "-", "-",
+			printf("%-38s %12s %12s %7s %10s  %s\n", r->name, "-", "-", "-",
 				"-", "n/a");
 			continue;
 		}
@@ -97,13 +97,13 @@ static bool print_table(void)
 			result = passes(r) ? "PASS" : "MISS";
 			all = all && passes(r);
 		}
-		printf("%-31s %12s %12s %7s %10s  %s\n", r->name, f, b, ratio,
+		printf("%-38s %12s %12s %7s %10s  %s\n", r->name, f, b, ratio,
 			target, result);
 	}
 	printf("\nnotes:\n");
 	for (size_t i = 0; i < nrows; i++) {
 		if (rows[i].note[0]) {
-			printf("  %-31s %s\n", rows[i].name, rows[i].note);
+			printf("  %-38s %s\n", rows[i].name, rows[i].note);
 		}
 	}
 	return all;

@@ -74,6 +74,7 @@ struct fm_loop {
 	struct fm_source *stop_timer; /* stop_timeout for the current run */
 	struct fm_source *watchdog;
 	uint64_t wd_ms;
+	struct fm_source *status_timer; /* armed while a STATUS= waits */
 
 	struct fm_source **io; /* poll(2) slot i + 1 is io[i] */
 	size_t nio, io_cap, io_gone;
@@ -83,6 +84,8 @@ struct fm_loop {
 	fm_reload_fn reload;
 	void *reload_ctx;
 	char last[160];        /* the last chain's outcome, for STATUS= */
+	char counts[400];      /* STATUS='s action counts (status_counts) */
+	size_t counts_for;     /* 1 + the open actions they count; 0: stale */
 	char reload_error[160]; /* why the last reload failed; "" after success */
 };
 
@@ -243,30 +246,57 @@ static size_t open_count(const struct fm_loop *loop, int signo)
 	return n;
 }
 
+/*
+ * The action counts of STATUS=, such as "3 actions (USR1: 2, USR2: 1)",
+ * into loop->counts.  They change only when an action closes (the total
+ * drops) or at a swap-in (which clears counts_for), so most chains reuse
+ * the last ones.
+ */
+static void status_counts(struct fm_loop *loop)
+{
+	char *text = loop->counts, buf[FM_SIGNAME_MAX];
+	size_t size = sizeof(loop->counts), used, total = open_count(loop, 0);
+
+	if (loop->counts_for == total + 1) {
+		return;
+	}
+	loop->counts_for = total + 1;
+	used = (size_t)snprintf(text, size, "%zu action%s", total,
+		total == 1 ? "" : "s");
+	for (int s = 1, first = 1; s < NSIGS && used < size; s++) {
+		size_t n = fm_signal_is_trigger(s) ? open_count(loop, s) : 0;
+		if (n) {
+			used += (size_t)snprintf(text + used, size - used,
+				"%s%s: %zu", first ? " (" : ", ", fm_signal_name(s, buf), n);
+			first = 0;
+		}
+		if (s == NSIGS - 1 && !first && used < size) {
+			snprintf(text + used, size - used, ")");
+		}
+	}
+}
+
 void fm_loop_send_status(struct fm_loop *loop)
 {
-	char text[400], buf[FM_SIGNAME_MAX];
-	size_t used;
+	char msg[sizeof(loop->counts) + sizeof(loop->last) +
+		sizeof(loop->reload_error) + 8];
 
 	if (!fm_notify_enabled()) {
 		return;
 	}
-	used = (size_t)snprintf(text, sizeof(text), "%zu action%s",
-		open_count(loop, 0), open_count(loop, 0) == 1 ? "" : "s");
-	for (int s = 1, first = 1; s < NSIGS && used < sizeof(text); s++) {
-		size_t n = fm_signal_is_trigger(s) ? open_count(loop, s) : 0;
-		if (n) {
-			used += (size_t)snprintf(text + used, sizeof(text) - used,
-				"%s%s: %zu", first ? " (" : ", ", fm_signal_name(s, buf), n);
-			first = 0;
-		}
-		if (s == NSIGS - 1 && !first && used < sizeof(text)) {
-			used += (size_t)snprintf(text + used, sizeof(text) - used, ")");
-		}
-	}
-	fm_notify("STATUS=%.*s; %s%s%s", (int)used, text,
+	status_counts(loop);
+	snprintf(msg, sizeof(msg), "%s; %s%s%s", loop->counts,
 		loop->last[0] ? loop->last : "waiting for signals",
 		loop->reload_error[0] ? "; " : "", loop->reload_error);
+	fm_source_set_time(loop->status_timer, fm_notify_status(msg));
+}
+
+// The interval has passed: the newest text that waited goes out.
+static void on_status_timer(void *owner)
+{
+	struct fm_loop *loop = owner;
+
+	fm_source_set_time(loop->status_timer, fm_notify_status_flush());
 }
 
 /* ---- reload ---- */
@@ -278,6 +308,7 @@ bool fm_loop_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 	}
 	fm_config_destroy(loop->cfg);
 	loop->cfg = cfg;
+	loop->counts_for = 0;
 	return true;
 }
 
@@ -585,7 +616,8 @@ struct fm_loop *fm_loop_create(struct fm_config *cfg, int signal_fd,
 	loop->reload_ctx = ctx;
 	loop->stop_timer = fm_loop_add_time(loop, on_stop_timeout, loop);
 	loop->watchdog = fm_loop_add_time(loop, on_watchdog, loop);
-	if (!loop->stop_timer || !loop->watchdog ||
+	loop->status_timer = fm_loop_add_time(loop, on_status_timer, loop);
+	if (!loop->stop_timer || !loop->watchdog || !loop->status_timer ||
 			!fm_loop_swap_in(loop, cfg)) {
 		fm_config_destroy(cfg);
 		fm_loop_destroy(loop);
@@ -602,6 +634,7 @@ void fm_loop_destroy(struct fm_loop *loop)
 	fm_actionset_clear(&loop->set);
 	fm_source_free(loop->stop_timer);
 	fm_source_free(loop->watchdog);
+	fm_source_free(loop->status_timer);
 	// Whatever an owner left behind.
 	while (loop->timers) {
 		fm_source_free(loop->timers);
@@ -718,6 +751,8 @@ int fm_loop_run(struct fm_loop *loop)
 		fire_timers(loop, fm_now_ms());
 		settle(loop);
 	}
+	// The last state, even if it came within the interval.
+	fm_notify_status_flush();
 	free(pfd);
 	return loop->status;
 broken:

@@ -5,7 +5,14 @@
  * We send on our own non-blocking socket rather than with sd_notify(): a
  * datagram socket queues only a few messages, and a manager that stops
  * reading must never freeze the daemon.  State changes wait up to a second
- * for room; STATUS= and WATCHDOG=1 are dropped when there is none.
+ * for room; WATCHDOG=1 is dropped when there is none.
+ *
+ * STATUS= goes through fm_notify_status(): a text equal to the last one
+ * sent is not sent again, and texts come at most one per
+ * FM_NOTIFY_STATUS_MS; one that comes sooner waits as the pending text,
+ * replaced by any later one, until the caller's timer calls
+ * fm_notify_status_flush().  A state change sends the pending text first;
+ * after RELOADING=1 the next text is sent even if it is the last one.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +30,12 @@
 #include "log.h"
 
 static int fd = -1;
+
+static struct {
+	char sent[512];    /* the text of the last STATUS= sent */
+	char pending[512]; /* the newest one waiting; "" for none */
+	uint64_t sent_ms;  /* when the last was sent; 0 before the first */
+} status;
 
 // NOTIFY_SOCKET is a path, or an abstract name written with a leading '@'.
 static bool notify_address(struct sockaddr_un *sa, socklen_t *len)
@@ -56,6 +69,8 @@ void fm_notify_init(bool want)
 		close(fd);
 		fd = -1;
 	}
+	status.sent[0] = status.pending[0] = '\0';
+	status.sent_ms = 0;
 	if (!want || !notify_address(&sa, &len)) {
 		return;
 	}
@@ -79,10 +94,47 @@ bool fm_notify_enabled(void)
 	return fd >= 0;
 }
 
+// Sends msg; a state change (wait) waits up to a second for room.  0 or
+// a negative errno.
+static int send_msg(const char *msg, bool wait)
+{
+	int err;
+
+	for (int tries = 0; tries < 2; tries++) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+		if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) >= 0) {
+			return 0;
+		}
+		if (errno != EAGAIN || !wait || poll(&pfd, 1, 1000) <= 0) {
+			break;
+		}
+	}
+	err = errno;
+	fm_log(FM_LOG_DEBUG, NULL, NULL, "notification '%.20s' not sent: %s",
+		msg, strerror(err));
+	return -err;
+}
+
+// Sends the pending STATUS= now, waiting for room as a state change does
+// with wait.  false when the queue had no room (it stays pending).
+static bool send_pending(bool wait)
+{
+	char msg[sizeof(status.pending) + 7];
+
+	snprintf(msg, sizeof(msg), "STATUS=%s", status.pending);
+	if (send_msg(msg, wait) == -EAGAIN) {
+		return false;
+	}
+	memcpy(status.sent, status.pending, sizeof(status.sent));
+	status.pending[0] = '\0';
+	status.sent_ms = fm_now_ms();
+	return true;
+}
+
 void fm_notify(const char *fmt, ...)
 {
-	bool state = strncmp(fmt, "STATUS=", 7) != 0 &&
-		strncmp(fmt, "WATCHDOG=", 9) != 0;
+	bool state = strncmp(fmt, "WATCHDOG=", 9) != 0;
 	char msg[512];
 	va_list ap;
 	int n;
@@ -96,18 +148,43 @@ void fm_notify(const char *fmt, ...)
 	if (n < 0) {
 		return;
 	}
-	for (int tries = 0; tries < 2; tries++) {
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-		if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) >= 0) {
-			return;
-		}
-		if (errno != EAGAIN || !state || poll(&pfd, 1, 1000) <= 0) {
-			break;
-		}
+	// Whatever the manager shows before a state change is the latest.
+	if (state && status.pending[0]) {
+		send_pending(true);
 	}
-	fm_log(FM_LOG_DEBUG, NULL, NULL, "notification '%.20s' not sent: %s",
-		msg, strerror(errno));
+	// A reload's outcome is reported even when the text stays the same.
+	if (strncmp(msg, "RELOADING=", 10) == 0) {
+		status.sent[0] = '\0';
+	}
+	send_msg(msg, state);
+}
+
+uint64_t fm_notify_status(const char *text)
+{
+	uint64_t now;
+
+	if (fd < 0) {
+		return 0;
+	}
+	// The common case, a chain like the last: no copy, no clock.
+	if (strcmp(text, status.sent) == 0 && status.sent_ms) {
+		status.pending[0] = '\0'; // back to what the manager shows
+		return 0;
+	}
+	snprintf(status.pending, sizeof(status.pending), "%s", text);
+	now = fm_now_ms();
+	if (status.sent_ms && now < status.sent_ms + FM_NOTIFY_STATUS_MS) {
+		return status.sent_ms + FM_NOTIFY_STATUS_MS;
+	}
+	return fm_notify_status_flush();
+}
+
+uint64_t fm_notify_status_flush(void)
+{
+	if (fd < 0 || !status.pending[0] || send_pending(false)) {
+		return 0;
+	}
+	return fm_now_ms() + FM_NOTIFY_STATUS_MS;
 }
 
 // A decimal number and nothing else; 0 if it is not one.

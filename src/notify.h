@@ -10,7 +10,17 @@
 
 void fm_notify_init(bool enabled);
 bool fm_notify_enabled(void);
+/* A message such as READY=1: sends a waiting STATUS= first. */
 void fm_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * STATUS=text, unless the manager has it already; at most one a
+ * FM_NOTIFY_STATUS_MS.  Returns 0, or when to call fm_notify_status_flush()
+ * to send a text that had to wait (CLOCK_MONOTONIC ms; only the newest
+ * waits).  fm_notify_status_flush() returns the same.
+ */
+#define FM_NOTIFY_STATUS_MS 100
+uint64_t fm_notify_status(const char *text);
+uint64_t fm_notify_status_flush(void);
 /* Watchdog interval in ms (half of WATCHDOG_USEC), 0 when disabled. */
 uint64_t fm_notify_watchdog_ms(void);
 

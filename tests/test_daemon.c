@@ -292,6 +292,11 @@ static void test_signals_during_startup(void **state)
 	t_kill(&p, SIGUSR2);
 	for (size_t i = 0; i < 4; i++) {
 		assert_true(t_notify(&p, msg, sizeof(msg), T_TIMEOUT));
+		// USR1's STATUS= may be replaced by USR2's while it waits for
+		// the 100 ms between two to pass (flagman(8), SYSTEMD).
+		if (i == 2 && strcmp(msg, notes[3]) == 0) {
+			i++;
+		}
 		assert_string_equal(msg, notes[i]);
 	}
 	t_expect_out(&p, LINES("init", "init", "one", "two"));

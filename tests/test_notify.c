@@ -1,6 +1,7 @@
 /*
  * systemd integration (flagman(8), SYSTEMD): sd_notify through a socket the
- * test binds, the watchdog, silence with --no-systemd, and the framing of
+ * test binds, STATUS= sent only when it changes and at most ten a second,
+ * the watchdog, silence with --no-systemd, and the framing of
  * journal entries.  The daemon's entries on a journal socket are checked
  * against libsystemd's in test_protocol.c (which needs a private /run).
  */
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "notify.h"
 #include "harness.h"
 
 #define LINES(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -44,6 +46,16 @@ static void expect_no_notify(struct t_proc *p)
 	if (t_notify(p, msg, sizeof(msg), 0)) {
 		fail_msg("unexpected notify message '%s'", msg);
 	}
+}
+
+// SIGTERM: STOPPING=1 and nothing after it, and a clean exit.
+static void expect_clean_stop(struct t_proc *p)
+{
+	t_kill(p, SIGTERM);
+	expect_notify(p, "STOPPING=1");
+	assert_int_equal(t_wait(p, T_TIMEOUT), 0);
+	expect_no_notify(p);
+	t_finish(p);
 }
 
 // The life of a service: READY, STATUS after each chain, STOPPING.
@@ -101,11 +113,7 @@ static void test_status_after_failure(void **state)
 		"stdout: Broken pipe", T_TIMEOUT));
 	t_kill(&p, SIGUSR2);
 	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR2 failed");
-	t_kill(&p, SIGTERM);
-	expect_notify(&p, "STOPPING=1");
-	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
-	expect_no_notify(&p);
-	t_finish(&p);
+	expect_clean_stop(&p);
 }
 
 // From now on the kernel stamps each message with the time it was sent.
@@ -213,11 +221,7 @@ static void test_watchdog_other_pid(void **state)
 	t_kill(&p, SIGUSR1);
 	// Half a second of delay_print: five pings' worth, were it on.
 	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR1 ok");
-	t_kill(&p, SIGTERM);
-	expect_notify(&p, "STOPPING=1");
-	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
-	expect_no_notify(&p);
-	t_finish(&p);
+	expect_clean_stop(&p);
 }
 
 // --no-systemd: not one datagram, whatever the environment says.
@@ -264,6 +268,195 @@ static void test_unread_socket_never_blocks(void **state)
 	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
 	assert_string_equal(t_rest(&p), "cleanup\n");
 	t_finish(&p);
+}
+
+/* ---- STATUS= only when it changes, at most one a 100 ms ---- */
+
+#define STATUS2 "STATUS=2 actions (USR1: 1, USR2: 1); "
+
+// flagman with "print a" on USR1 and "print b" on USR2, started and ready.
+static void start_ab(struct t_proc *p)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "print", "a", "--usr2", "print", "b", NULL };
+
+	t_start(p, argv, NULL, true);
+	expect_notify(p, "READY=1");
+	expect_notify(p, STATUS2 "waiting for signals");
+	t_expect_out(p, LINES("init", "init"));
+}
+
+// Two identical runs, one datagram: the second run's text is the one the
+// manager has.  The datagrams are exactly these, in this order.
+static void test_status_unchanged_not_resent(void **state)
+{
+	struct t_proc p;
+
+	(void)state;
+	start_ab(&p);
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, LINES("a"));
+	expect_notify(&p, STATUS2 "last: USR1 ok");
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, LINES("a"));
+	t_kill(&p, SIGUSR2);
+	t_expect_out(&p, LINES("b"));
+	// Not "last: USR1 ok" a second time.
+	expect_notify(&p, STATUS2 "last: USR2 ok");
+	t_kill(&p, SIGUSR2);
+	t_expect_out(&p, LINES("b"));
+	t_kill(&p, SIGTERM);
+	expect_notify(&p, "STOPPING=1");
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	assert_string_equal(t_rest(&p), "cleanup\ncleanup\n");
+	expect_no_notify(&p);
+	t_finish(&p);
+}
+
+// A text that waits for the interval to pass goes out before STOPPING=1:
+// the manager's last STATUS= is the last state.  One that a newer text
+// replaced while it waited is never sent.
+static void test_status_before_stopping(void **state)
+{
+	struct t_proc p;
+	char msg[1024];
+
+	(void)state;
+	start_ab(&p);
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, LINES("a"));
+	t_kill(&p, SIGUSR2);
+	t_expect_out(&p, LINES("b"));
+	t_kill(&p, SIGTERM);
+	assert_int_equal(t_wait(&p, T_TIMEOUT), 0);
+	assert_true(t_notify(&p, msg, sizeof(msg), 0));
+	if (strcmp(msg, STATUS2 "last: USR1 ok") == 0) {
+		assert_true(t_notify(&p, msg, sizeof(msg), 0));
+	}
+	assert_string_equal(msg, STATUS2 "last: USR2 ok");
+	expect_notify(&p, "STOPPING=1");
+	expect_no_notify(&p);
+	t_finish(&p);
+}
+
+struct status_count {
+	int n;          /* STATUS= datagrams */
+	char last[1024]; /* the last of them */
+};
+
+// Takes every datagram queued now (wait_ms: for the first), counting
+// STATUS=; any other message fails the test.
+static void count_status(struct t_proc *p, struct status_count *c,
+	int wait_ms)
+{
+	char msg[1024];
+
+	while (t_notify(p, msg, sizeof(msg), wait_ms)) {
+		if (strncmp(msg, "STATUS=", 7) != 0) {
+			fail_msg("unexpected notify message '%s'", msg);
+		}
+		c->n++;
+		snprintf(c->last, sizeof(c->last), "%s", msg);
+		wait_ms = 0;
+	}
+}
+
+/*
+ * A storm: 2000 USR1 and USR2 by turns, as fast as kill(2) goes, each run
+ * changing the text; then a marker signal.  The socket is emptied as the
+ * storm goes (the kernel queues only a few datagrams), and from the first
+ * signal until the marker's status, sends 100 ms apart can number at most
+ * duration / 100 + 1.  The last STATUS= is the marker's.
+ */
+static void test_status_storm_bounded(void **state)
+{
+	static const char *const argv[] = { "flagman", "--no-config",
+		"--usr1", "print", "a", "--usr2", "print", "b", "--on", "rtmin+3",
+		"print", "marker", NULL };
+	static const char want[] = "STATUS=3 actions (USR1: 1, USR2: 1, "
+		"RTMIN+3: 1); last: RTMIN+3 ok";
+	struct status_count c = { 0 };
+	struct t_proc p;
+	long long start, span;
+	char line[64];
+
+	(void)state;
+	t_start(&p, argv, NULL, true);
+	expect_notify(&p, "READY=1");
+	expect_notify(&p, "STATUS=3 actions (USR1: 1, USR2: 1, RTMIN+3: 1); "
+		"waiting for signals");
+	t_expect_out(&p, LINES("init", "init", "init"));
+	start = t_now_ms();
+	for (int i = 0; i < 2000; i++) {
+		t_kill(&p, i % 2 ? SIGUSR2 : SIGUSR1);
+		count_status(&p, &c, 0);
+	}
+	// Both read: the marker cannot overtake them in the daemon's queue.
+	assert_true(t_wait_received(&p, SIGUSR1, T_TIMEOUT));
+	assert_true(t_wait_received(&p, SIGUSR2, T_TIMEOUT));
+	t_kill(&p, SIGRTMIN + 3);
+	do {
+		assert_true(t_out_line(&p, line, sizeof(line), T_TIMEOUT));
+		count_status(&p, &c, 0);
+	} while (strcmp(line, "marker") != 0);
+	while (strcmp(c.last, want) != 0) {
+		int before = c.n;
+
+		count_status(&p, &c, T_TIMEOUT);
+		assert_true(c.n > before);
+	}
+	span = t_now_ms() - start;
+	print_message("%d STATUS= in %lld ms\n", c.n, span);
+	assert_true(c.n >= 1);
+	assert_true(c.n <= span / FM_NOTIFY_STATUS_MS + 1);
+	expect_clean_stop(&p);
+}
+
+// Sends datagrams to the test's own notify socket until its queue is full;
+// returns how many.
+static int fill_queue(struct t_proc *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), n = 0;
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p->notify_path);
+	while (sendto(fd, "junk", 4, MSG_DONTWAIT, (struct sockaddr *)&sa,
+			sizeof(sa)) == 4) {
+		n++;
+	}
+	assert_int_equal(errno, EAGAIN);
+	close(fd);
+	return n;
+}
+
+// A STATUS= that finds the manager's queue full is not lost: it is tried
+// again 100 ms later, until the manager has read and there is room.
+static void test_status_retried_when_queue_full(void **state)
+{
+	static const char *const argv[] = { "flagman", "-vv", "--no-config",
+		"--usr1", "print", "a", NULL };
+	struct t_proc p;
+	char msg[1024];
+	int junk;
+
+	(void)state;
+	t_start(&p, argv, NULL, true);
+	expect_notify(&p, "READY=1");
+	expect_notify(&p, "STATUS=1 action (USR1: 1); waiting for signals");
+	t_expect_out(&p, LINES("init"));
+	junk = fill_queue(&p);
+	assert_true(junk > 0);
+	t_kill(&p, SIGUSR1);
+	t_expect_out(&p, LINES("a"));
+	assert_true(t_err_until(&p, "notification 'STATUS=1 action (USR' not "
+		"sent: Resource temporarily unavailable", T_TIMEOUT));
+	for (int i = 0; i < junk; i++) {
+		assert_true(t_notify(&p, msg, sizeof(msg), T_TIMEOUT));
+		assert_string_equal(msg, "junk");
+	}
+	expect_notify(&p, "STATUS=1 action (USR1: 1); last: USR1 ok");
+	expect_clean_stop(&p);
 }
 
 /* ---- the journal ---- */
@@ -328,6 +521,10 @@ int main(void)
 		cmocka_unit_test(test_watchdog_other_pid),
 		cmocka_unit_test(test_no_systemd),
 		cmocka_unit_test(test_unread_socket_never_blocks),
+		cmocka_unit_test(test_status_unchanged_not_resent),
+		cmocka_unit_test(test_status_before_stopping),
+		cmocka_unit_test(test_status_storm_bounded),
+		cmocka_unit_test(test_status_retried_when_queue_full),
 		cmocka_unit_test(test_log_plain_when_not_journal),
 		cmocka_unit_test(test_journal_entry_framing),
 	};
