@@ -12,7 +12,8 @@
  * FM_NOTIFY_STATUS_MS; one that comes sooner waits as the pending text,
  * replaced by any later one, until the caller's timer calls
  * fm_notify_status_flush().  A state change sends the pending text first;
- * after RELOADING=1 the next text is sent even if it is the last one.
+ * after fm_notify_status_forget() the next text is sent even if it is the
+ * last one.
  */
 #include <errno.h>
 #include <poll.h>
@@ -152,11 +153,12 @@ void fm_notify(const char *fmt, ...)
 	if (state && status.pending[0]) {
 		send_pending(true);
 	}
-	// A reload's outcome is reported even when the text stays the same.
-	if (strncmp(msg, "RELOADING=", 10) == 0) {
-		status.sent[0] = '\0';
-	}
 	send_msg(msg, state);
+}
+
+void fm_notify_status_forget(void)
+{
+	status.sent[0] = '\0';
 }
 
 uint64_t fm_notify_status(const char *text)

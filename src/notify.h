@@ -21,6 +21,9 @@ void fm_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define FM_NOTIFY_STATUS_MS 100
 uint64_t fm_notify_status(const char *text);
 uint64_t fm_notify_status_flush(void);
+/* The next STATUS= is sent even if its text is the last one sent (after a
+ * reload, whose outcome the manager must see). */
+void fm_notify_status_forget(void);
 /* Watchdog interval in ms (half of WATCHDOG_USEC), 0 when disabled. */
 uint64_t fm_notify_watchdog_ms(void);
 

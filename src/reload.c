@@ -28,6 +28,8 @@ void fm_reload(struct fm_loop *loop, fm_reload_fn reload, void *ctx)
 
 	fm_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
 		(unsigned long long)fm_now_ms() * 1000);
+	// The reload's outcome is reported even when the text stays the same.
+	fm_notify_status_forget();
 	fm_log(FM_LOG_INFO, NULL, NULL, "reloading the configuration");
 	if (!reload) {
 		reload_failed(loop, "cannot reload");
