@@ -324,3 +324,25 @@ int tp_run_as(uid_t uid, gid_t gid, const char *const *argv, char *err,
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+void tp_write_start(struct t_proc *p, const char *path, const char *content,
+	const char *append)
+{
+	t_start(p, (const char *const[]){ "flagman", "--no-config", "--usr1",
+		"write", path, content, append, "--usr1", "print", "done", NULL },
+		NULL, false);
+	t_expect_out(p, (const char *const[]){ "init", NULL });
+}
+
+void tp_write_run(struct t_proc *p)
+{
+	t_kill(p, SIGUSR1);
+	t_expect_out(p, (const char *const[]){ "done", NULL });
+}
+
+void tp_stop(struct t_proc *p)
+{
+	t_kill(p, SIGTERM);
+	assert_int_equal(t_wait(p, T_TIMEOUT), 0);
+	t_finish(p);
+}

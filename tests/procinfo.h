@@ -50,6 +50,16 @@ long long tp_clock_ms(void);
 /* Extra time a timing bound allows under valgrind: 0 otherwise. */
 long long tp_slack_ms(void);
 
+struct t_proc;
+/* Starts flagman with one write action on USR1 (path, content, append as
+ * its arguments) followed by "print done", and waits for its "init". */
+void tp_write_start(struct t_proc *p, const char *path, const char *content,
+	const char *append);
+/* USR1, then waits for "done": the write has run. */
+void tp_write_run(struct t_proc *p);
+/* SIGTERM; asserts exit status 0 and cleans up. */
+void tp_stop(struct t_proc *p);
+
 /* Runs flagman (argv[0] is replaced) as uid/gid with no supplementary
  * groups, through setpriv(1), so valgrind does not follow it; captures
  * stderr into err and returns the exit status. */

@@ -111,43 +111,20 @@ static uid_t owner(const char *path)
 
 /* ---- write ---- */
 
-// Starts flagman writing content to path on USR1, then "print done".
-static void write_start(struct t_proc *p, const char *path,
-	const char *content)
-{
-	t_start(p, (const char *const[]){ "flagman", "--no-config", "--usr1",
-		"write", path, content, "no", "--usr1", "print", "done", NULL },
-		NULL, false);
-	t_expect_out(p, (const char *const[]){ "init", NULL });
-}
-
-static void write_trigger(struct t_proc *p)
-{
-	t_kill(p, SIGUSR1);
-	t_expect_out(p, (const char *const[]){ "done", NULL });
-}
-
-static void stop(struct t_proc *p)
-{
-	t_kill(p, SIGTERM);
-	assert_int_equal(t_wait(p, T_TIMEOUT), 0);
-	t_finish(p);
-}
-
 // One trigger of a write to path: refused with why, the daemon serves on.
 static void write_refused(const char *path, const char *why)
 {
 	char line[4096];
 	struct t_proc p;
 
-	write_start(&p, path, "pwned\\n");
-	write_trigger(&p);
+	tp_write_start(&p, path, "pwned\\n", "no");
+	tp_write_run(&p);
 	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
 	assert_string_equal(line, tp_fmt("flagman: warning: [cli-1]: refusing "
 		"to write %s: %s", path, why));
-	write_trigger(&p); // still serving, and still refusing
+	tp_write_run(&p); // still serving, and still refusing
 	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
-	stop(&p);
+	tp_stop(&p);
 	assert_string_equal(tp_file(victim), "secret\n");
 }
 
@@ -217,22 +194,22 @@ static void test_write_allowed(void **state)
 	struct t_proc p;
 
 	(void)state;
-	write_start(&p, fresh, "one\\n");
-	write_trigger(&p);
+	tp_write_start(&p, fresh, "one\\n", "no");
+	tp_write_run(&p);
 	tp_expect_file(fresh, "one\n");
 	assert_int_equal(owner(fresh), 0);
 	// The second trigger rewrites the file the first one created.
 	tp_strings_keep(t_write(udir, "fresh", "changed\n"));
-	write_trigger(&p);
+	tp_write_run(&p);
 	tp_expect_file(fresh, "one\n");
-	stop(&p);
+	tp_stop(&p);
 
 	user_file(own, "old content\n");
-	write_start(&p, own, "new\\n");
-	write_trigger(&p);
+	tp_write_start(&p, own, "new\\n", "no");
+	tp_write_run(&p);
 	tp_expect_file(own, "new\n");
 	assert_int_equal(owner(own), USER);
-	stop(&p);
+	tp_stop(&p);
 }
 
 /* ---- signal ---- */
@@ -348,14 +325,14 @@ static void test_pidfile_refused(void **state)
 	user_file(pidfile, "1\n");
 	signal_run(&p, tp_fmt("refusing PID 1 from pidfile %s: a pidfile may "
 		"never name PID 1", pidfile));
-	stop(&p);
+	tp_stop(&p);
 	// Whoever could write it: root's file, writable by others.
 	tp_strings_keep(t_write(tp_dir, "shared.pid", tp_fmt("%d\n", root)));
 	assert_int_equal(chmod(shared, 0666), 0);
 	signal_start(&p, shared, "no");
 	signal_run(&p, tp_fmt("refusing PID %d from pidfile %s: group or "
 		"others can change the pidfile", (int)root, shared));
-	stop(&p);
+	tp_stop(&p);
 	assert_false(usr2_pending(root));
 	target_stop(root);
 }
@@ -445,13 +422,13 @@ static void test_pidfile_own_process(void **state)
 	signal_start(&p, pidfile, "no");
 	signal_run(&p, NULL);
 	assert_true(usr2_pending(mine));
-	stop(&p);
+	tp_stop(&p);
 	// A group may hold anyone's processes: refused.
 	signal_start(&p, pidfile, "yes");
 	signal_run(&p, tp_fmt("refusing process group %d from pidfile %s: uid "
 		"%d can change the pidfile (process_group needs one that only root "
 		"can change)", (int)mine, pidfile, USER));
-	stop(&p);
+	tp_stop(&p);
 	target_stop(mine);
 }
 

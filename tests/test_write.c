@@ -20,29 +20,6 @@
 #include "harness.h"
 #include "procinfo.h"
 
-// Starts flagman with one write action on USR1 followed by "print done".
-static void start(struct t_proc *p, const char *path, const char *content,
-	const char *append)
-{
-	t_start(p, (const char *const[]){ "flagman", "--no-config", "--usr1",
-		"write", path, content, append, "--usr1", "print", "done", NULL },
-		NULL, false);
-	t_expect_out(p, (const char *const[]){ "init", NULL });
-}
-
-static void run(struct t_proc *p)
-{
-	t_kill(p, SIGUSR1);
-	t_expect_out(p, (const char *const[]){ "done", NULL });
-}
-
-static void stop(struct t_proc *p)
-{
-	t_kill(p, SIGTERM);
-	assert_int_equal(t_wait(p, T_TIMEOUT), 0);
-	t_finish(p);
-}
-
 static void test_truncate(void **state)
 {
 	const char *f = tp_fmt("%s/file", tp_dir);
@@ -53,19 +30,19 @@ static void test_truncate(void **state)
 	(void)state;
 	umask(mask); // flagman inherits it
 	tp_strings_keep(t_write(tp_dir, "file", "old content that is longer\n"));
-	start(&p, f, "tab\\there\\n", "no");
-	run(&p);
+	tp_write_start(&p, f, "tab\\there\\n", "no");
+	tp_write_run(&p);
 	tp_expect_file(f, "tab\there\n");
-	run(&p);
+	tp_write_run(&p);
 	tp_expect_file(f, "tab\there\n");
-	stop(&p);
+	tp_stop(&p);
 	unlink(f);
-	start(&p, f, "x", "no");
-	run(&p);
+	tp_write_start(&p, f, "x", "no");
+	tp_write_run(&p);
 	tp_expect_file(f, "x");
 	assert_int_equal(stat(f, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644 & ~mask);
-	stop(&p);
+	tp_stop(&p);
 }
 
 static void test_append(void **state)
@@ -75,11 +52,11 @@ static void test_append(void **state)
 
 	(void)state;
 	tp_strings_keep(t_write(tp_dir, "log", "first\n"));
-	start(&p, f, "back\\\\slash\\n", "yes");
-	run(&p);
-	run(&p);
+	tp_write_start(&p, f, "back\\\\slash\\n", "yes");
+	tp_write_run(&p);
+	tp_write_run(&p);
 	tp_expect_file(f, "first\nback\\slash\nback\\slash\n");
-	stop(&p);
+	tp_stop(&p);
 }
 
 static void test_fifo(void **state)
@@ -92,23 +69,23 @@ static void test_fifo(void **state)
 
 	(void)state;
 	assert_int_equal(mkfifo(f, 0600), 0);
-	start(&p, f, "ping\\n", "no");
+	tp_write_start(&p, f, "ping\\n", "no");
 	// Nobody reads yet: the open fails at once and the chain goes on.
-	run(&p);
+	tp_write_run(&p);
 	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
 	assert_string_equal(line, tp_fmt("flagman: warning: [cli-1]: cannot "
 		"open %s: No such device or address (a FIFO that nobody reads?)",
 		f));
 	pfd.fd = open(f, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	assert_true(pfd.fd >= 0);
-	run(&p);
-	run(&p);
+	tp_write_run(&p);
+	tp_write_run(&p);
 	assert_int_equal(poll(&pfd, 1, T_TIMEOUT), 1);
 	n = read(pfd.fd, buf, sizeof(buf));
 	assert_int_equal(n, 10);
 	assert_memory_equal(buf, "ping\nping\n", 10);
 	close(pfd.fd);
-	stop(&p);
+	tp_stop(&p);
 }
 
 // A reader that never reads: the write stops at a full pipe, never blocks.
@@ -128,15 +105,15 @@ static void test_fifo_full(void **state)
 	content = calloc((size_t)size + 1001, 1);
 	assert_non_null(content);
 	memset(content, 'x', (size_t)size + 1000);
-	start(&p, f, content, "no");
-	run(&p);
+	tp_write_start(&p, f, content, "no");
+	tp_write_run(&p);
 	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
 	assert_string_equal(line, tp_fmt("flagman: warning: [cli-1]: cannot "
 		"write to %s (%d of %d bytes written): Resource temporarily "
 		"unavailable (its reader is not keeping up)", f, size, size + 1000));
 	// Still serving.
-	run(&p);
-	stop(&p);
+	tp_write_run(&p);
+	tp_stop(&p);
 	free(content);
 	close(fd);
 }
@@ -153,14 +130,14 @@ static void test_symlink_refused(void **state)
 	(void)state;
 	tp_strings_keep(t_write(tp_dir, "real", "kept\n"));
 	assert_int_equal(symlink(real, link), 0);
-	start(&p, link, "x", "no");
-	run(&p);
+	tp_write_start(&p, link, "x", "no");
+	tp_write_run(&p);
 	assert_true(t_err_line(&p, line, sizeof(line), T_TIMEOUT));
 	assert_string_equal(line, tp_fmt("flagman: warning: [cli-1]: refusing "
 		"to write %s: it is a symbolic link, and write never follows one",
 		link));
-	run(&p);
-	stop(&p);
+	tp_write_run(&p);
+	tp_stop(&p);
 	assert_string_equal(tp_file(real), "kept\n");
 }
 
