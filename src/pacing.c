@@ -14,6 +14,15 @@
 
 #define NSIGS 65 /* signal numbers 1..64 */
 
+/*
+ * Now, rounded up to the next millisecond: times that a wait counts from
+ * are kept so, and fm_now_ms() rounds down, so a chain is never early.
+ */
+static uint64_t now_up(void)
+{
+	return fm_now_ms() + 1;
+}
+
 struct waiting {
 	bool waiting;
 	struct fm_arrival arr;
@@ -28,17 +37,20 @@ struct fm_pacing {
 	uint64_t last_start[NSIGS]; /* 0: no chain yet */
 };
 
-// When signo's waiting trigger is due, by the settings of now.
+// When signo's waiting trigger is due, by the settings of now (never 0,
+// which would disarm the timer).
 static uint64_t due(const struct fm_pacing *pacing, int signo)
 {
 	const struct fm_pace *p = fm_pace_of(pacing->cfg, signo);
-	uint64_t quiet = pacing->w[signo].last_arrival + p->debounce_ms;
-	uint64_t start = pacing->last_start[signo];
+	uint64_t at = 1, start = pacing->last_start[signo];
 
-	if (start && start + p->min_interval_ms > quiet) {
-		return start + p->min_interval_ms;
+	if (p->debounce_ms) {
+		at = pacing->w[signo].last_arrival + p->debounce_ms;
 	}
-	return quiet;
+	if (start && start + p->min_interval_ms > at) {
+		at = start + p->min_interval_ms;
+	}
+	return at;
 }
 
 // Arms the timer for the soonest waiting trigger, or disarms it.
@@ -152,7 +164,7 @@ bool fm_pacing_take(struct fm_pacing *pacing, int signo,
 	} else {
 		w->arr = *arr;
 	}
-	w->last_arrival = now;
+	w->last_arrival = now_up();
 	at = due(pacing, signo);
 	if (!w->waiting && at <= now) {
 		// min_interval alone, long past: no reason to wait.
@@ -171,7 +183,7 @@ bool fm_pacing_take(struct fm_pacing *pacing, int signo,
 
 void fm_pacing_started(struct fm_pacing *pacing, int signo)
 {
-	pacing->last_start[signo] = fm_now_ms();
+	pacing->last_start[signo] = now_up();
 }
 
 void fm_pacing_discard(struct fm_pacing *pacing)
