@@ -58,8 +58,9 @@ const char *fm_pace_hint(const char *name, char *buf)
 	struct fm_suggest hint;
 	size_t len = colon ? (size_t)(colon - name) : 0;
 
-	if (!colon || len >= sizeof(prefix) || !fm_signal_parse(colon + 1) ||
-			strlen(colon + 1) >= FM_SIGNAME_MAX) {
+	if (!colon || len >= sizeof(prefix) ||
+			strlen(colon + 1) >= FM_SIGNAME_MAX ||
+			!fm_signal_parse(colon + 1)) {
 		return NULL;
 	}
 	for (size_t i = 0; i <= len; i++) {
