@@ -6,6 +6,7 @@
  * fm_loop_release().  One timer, armed for the soonest due time only while
  * something waits: with nothing waiting, nothing is armed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "loop.h"
@@ -67,23 +68,35 @@ static void rearm(struct fm_pacing *pacing)
 	fm_source_set_time(pacing->timer, soonest);
 }
 
+// What a trigger of p's signal waits for: "quiet for 2s and 1m since its
+// last start", "1m since its last start"...
+static const char *reason(const struct fm_pace *p, char *buf, size_t size)
+{
+	char a[FM_DURATION_TEXT], b[FM_DURATION_TEXT];
+
+	if (!p->debounce_ms && !p->min_interval_ms) {
+		return "no longer paced";
+	}
+	snprintf(buf, size, "%s%s%s%s%s", p->debounce_ms ? "quiet for " : "",
+		p->debounce_ms ? fm_duration_text(p->debounce_ms, a) : "",
+		p->debounce_ms && p->min_interval_ms ? " and " : "",
+		p->min_interval_ms ? fm_duration_text(p->min_interval_ms, b) : "",
+		p->min_interval_ms ? " since its last start" : "");
+	return buf;
+}
+
 // The waiting trigger is due: to the loop's queue, with a log line that
 // says what it waited for ("USR1: quiet for 2s, the chain is due").
 static void release(struct fm_pacing *pacing, int signo)
 {
-	const struct fm_pace *p = fm_pace_of(pacing->cfg, signo);
 	struct waiting *w = &pacing->w[signo];
-	char buf[FM_SIGNAME_MAX], a[FM_DURATION_TEXT], b[FM_DURATION_TEXT];
+	char buf[FM_SIGNAME_MAX], why[2 * FM_DURATION_TEXT + 40];
 	const char *name = fm_signal_name(signo, buf);
 
 	w->waiting = false;
-	fm_log(FM_LOG_INFO, NULL, name, "%s: %s%s%s%s%s, the chain is due "
-		"(%u arrival%s)", name, p->debounce_ms ? "quiet for " : "",
-		p->debounce_ms ? fm_duration_text(p->debounce_ms, a) : "",
-		p->debounce_ms && p->min_interval_ms ? " and " : "",
-		p->min_interval_ms ? fm_duration_text(p->min_interval_ms, b) : "",
-		p->min_interval_ms ? " since its last start" : "",
-		w->arr.merged, w->arr.merged == 1 ? "" : "s");
+	fm_log(FM_LOG_INFO, NULL, name, "%s: %s, the chain is due (%u "
+		"arrival%s)", name, reason(fm_pace_of(pacing->cfg, signo), why,
+		sizeof(why)), w->arr.merged, w->arr.merged == 1 ? "" : "s");
 	fm_loop_release(pacing->loop, signo, &w->arr);
 }
 

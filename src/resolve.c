@@ -179,9 +179,8 @@ static void resolve_type(struct fm_check *check,
 	const struct fm_setting *action, const struct fm_registry *reg)
 {
 	struct fm_def *def = check->def;
-	const char *hint;
-
 	char buf[FM_PACE_NAME_MAX];
+	const char *hint;
 
 	if (!action && fm_pace_hint(def->name, buf)) {
 		def_error(check, NULL, "missing required key 'action' (or did you "
