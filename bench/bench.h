@@ -113,6 +113,7 @@ void bench_latency(const struct b_opts *o);
 void bench_spawn(const struct b_opts *o);
 void bench_ready(const struct b_opts *o);
 void bench_idle(const struct b_opts *o);
+void bench_idle_paced(const struct b_opts *o);
 void bench_config(const struct b_opts *o);
 void bench_storm(const struct b_opts *o);
 

@@ -4,8 +4,9 @@
  *
  *   fmbench [--quick] [--idle SECONDS] [--only NAME,...] [--flagman PATH]
  *
- * NAME: latency, spawn, ready, idle, config, storm.  The baseline programs
- * are looked up next to fmbench; flagman defaults to ../flagman from there.
+ * NAME: latency, spawn, ready, idle, pacing, config, storm.  The baseline
+ * programs are looked up next to fmbench; flagman defaults to ../flagman
+ * from there.
  * Exit status 0 when every measured row passes, 1 otherwise.
  */
 #include <errno.h>
@@ -39,6 +40,7 @@ static const struct {
 	{ "spawn", bench_spawn },
 	{ "ready", bench_ready },
 	{ "idle", bench_idle },
+	{ "pacing", bench_idle_paced },
 	{ "config", bench_config },
 	{ "storm", bench_storm },
 };
@@ -177,7 +179,7 @@ static void pin_to_one_cpu(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: fmbench [--quick] [--idle SECONDS] "
-		"[--only latency,spawn,ready,idle,config,storm] "
+		"[--only latency,spawn,ready,idle,pacing,config,storm] "
 		"[--flagman PATH] [--no-pin]\n");
 	exit(2);
 }

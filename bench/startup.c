@@ -200,6 +200,27 @@ static void count_syscalls(const struct b_opts *o, const pid_t pid[2],
 	}
 }
 
+// The row of both programs' system calls while idle; note says how.
+static void syscalls_row(const struct b_opts *o, const pid_t pid[2],
+	const char *name, const char *note)
+{
+	struct b_row row = { .unit = "", .kind = B_ABS_MAX, .target = 0 };
+	long calls[2];
+
+	snprintf(row.name, sizeof(row.name), "%s", name);
+
+	if (!have_strace()) {
+		row.kind = B_SKIPPED;
+		snprintf(row.note, sizeof(row.note), "not measured: no strace");
+	} else {
+		count_syscalls(o, pid, calls);
+		row.flagman = (double)calls[0];
+		row.baseline = (double)calls[1];
+		snprintf(row.note, sizeof(row.note), "%s", note);
+	}
+	b_row_add(&row);
+}
+
 // Resident memory of flagman and of two baselines, after start-up.
 static void idle_memory(const struct b_opts *o, pid_t flagman, pid_t loop)
 {
@@ -241,7 +262,8 @@ void bench_idle(const struct b_opts *o)
 	char *bl_argv[] = { bl, "line", "x", NULL };
 	struct b_proc p[2];
 	pid_t pid[2];
-	long sw0[2], sw1[2], calls[2];
+	long sw0[2], sw1[2];
+	char note[96];
 	struct b_row row;
 
 	b_say("idle: memory, then wake-ups and system calls over 2 x %d s",
@@ -272,20 +294,80 @@ void bench_idle(const struct b_opts *o)
 		"/proc/PID/status", o->idle_s);
 	b_row_add(&row);
 
-	row = (struct b_row){ .name = "idle system calls", .unit = "",
-		.kind = B_ABS_MAX, .target = 0 };
-	if (!have_strace()) {
-		row.kind = B_SKIPPED;
-		snprintf(row.note, sizeof(row.note), "not measured: no strace");
-	} else {
-		count_syscalls(o, pid, calls);
-		row.flagman = (double)calls[0];
-		row.baseline = (double)calls[1];
-		snprintf(row.note, sizeof(row.note), "strace -c -f -p, %d s, no "
-			"watchdog", o->idle_s);
-	}
-	b_row_add(&row);
+	snprintf(note, sizeof(note), "strace -c -f -p, %d s, no watchdog",
+		o->idle_s);
+	syscalls_row(o, pid, "idle system calls", note);
 	b_stop(&p[0]);
 	b_stop(&p[1]);
+	free(bl);
+}
+
+// Sends n USR1 to p, 2 ms apart.
+static void burst(struct b_proc *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		b_kill(p, SIGUSR1);
+		usleep(2000);
+	}
+}
+
+// Reads p's lines until none comes for quiet_ms; how many came.
+static int drain_lines(struct b_proc *p, int quiet_ms)
+{
+	char line[64];
+	int n = 0;
+
+	while (b_line(p, line, sizeof(line), quiet_ms)) {
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The idle system calls again, with debounce and min_interval on the
+ * signal, after bursts that used both: once the paced triggers have run,
+ * no timer may be left armed, so flagman must make no system call.
+ */
+void bench_idle_paced(const struct b_opts *o)
+{
+	char *bl = b_prog(o, "bl_loop"), line[64];
+	char *bl_argv[] = { bl, "line", "x", NULL };
+	char *conf = b_write(o, "paced.conf", "[signal:usr1]\n"
+		"debounce = 30ms\nmin_interval = 200ms\n\n"
+		"[ping]\naction = print\nsignal = usr1\nmessage = x\n");
+	struct b_proc p[2];
+	char note[96];
+	pid_t pid[2];
+	int runs = 0;
+
+	b_say("idle, pacing configured: two bursts, then system calls over "
+		"%d s", o->idle_s);
+	b_start_flagman(o, &p[0], conf, NULL, -1);
+	b_start(&p[1], bl_argv, NULL, -1);
+	for (int k = 0; k < 2; k++) {
+		if (!b_line(&p[k], line, sizeof(line), B_TIMEOUT_MS)) {
+			b_die("%s did not start", k ? "bl_loop" : "flagman");
+		}
+		pid[k] = p[k].pid;
+	}
+	// The first burst runs once after the quiet window; the second, sent
+	// during min_interval, waits for it and runs once more.
+	for (int b = 0; b < 2; b++) {
+		burst(&p[0], 25);
+		burst(&p[1], 25);
+		if (!b_line(&p[0], line, sizeof(line), B_TIMEOUT_MS)) {
+			b_die("flagman did not run the paced chain");
+		}
+		runs++;
+	}
+	runs += drain_lines(&p[0], 500);
+	drain_lines(&p[1], 100);
+	snprintf(note, sizeof(note), "debounce 30ms, min_interval 200ms; "
+		"after 2 bursts of 25 (%d runs); strace -c -f -p, %d s", runs,
+		o->idle_s);
+	syscalls_row(o, pid, "idle system calls, pacing configured", note);
+	b_stop(&p[0]);
+	b_stop(&p[1]);
+	free(conf);
 	free(bl);
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "conffile.h"
 #include "log.h"
+#include "pacing.h"
 #include "schema.h"
 #include "signals.h"
 
@@ -287,6 +288,7 @@ bool fm_config_dump(struct fm_config *cfg, FILE *out)
 	}
 	fputs(dir.s ? dir.s : "", out);
 	free(dir.s);
+	fm_pace_dump(cfg, out);
 	for (size_t i = 0; i < cfg->ndefs; i++) {
 		if (cfg->defs[i].type) {
 			exact = dump_def(&cfg->defs[i], out) && exact;

@@ -17,6 +17,7 @@
 #include "conffile.h"
 #include "config.h"
 #include "diag.h"
+#include "pacing.h"
 
 // How far past the limit a long line is skipped to find the next one.
 #define SKIP_MAX (64 * 1024)
@@ -88,9 +89,10 @@ static void bad_header(struct reader *r)
 static void open_section(struct reader *r, const char *start)
 {
 	const char *end = strchr(start, ']');
-	char name[FM_MAX_LINE];
+	char name[FM_MAX_LINE], canon[FM_PACE_NAME_MAX], why[FM_MAX_LINE + 64];
 	struct fm_def *def;
 	unsigned first;
+	int kind, signo = 0;
 	size_t len;
 
 	if (!end) {
@@ -116,9 +118,16 @@ static void open_section(struct reader *r, const char *start)
 	 * last opened.  A definition is made only for a name not seen yet.
 	 */
 	def = NULL;
+	if ((kind = fm_pace_section(name, &signo, canon, why, sizeof(why))) < 0) {
+		error(r, "[%s]: %s", name, why);
+		bad_header(r);
+		return;
+	}
 	if (strcmp(name, "flagman") == 0) {
 		first = r->flagman_line;
-	} else if ((def = fm_config_def(r->cfg, name, r->file, r->line))) {
+	} else if ((def = fm_config_def(r->cfg, kind ? canon : name, r->file,
+			r->line))) {
+		def->signo = signo;
 		first = def->last_file == r->file ? def->last_line : 0;
 	} else {
 		reader_oom(r);

@@ -149,6 +149,7 @@ void fm_config_destroy(struct fm_config *cfg)
 		cfg->chunks = next;
 	}
 	free(cfg->plugin_dir);
+	free(cfg->pace);
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		free(cfg->files[i]);
 	}
@@ -268,14 +269,25 @@ static size_t file_rank(const struct fm_config *cfg, const char *file)
 	return cfg->nfiles;
 }
 
+// A file is interned when it is first read: its rank never changes.
+#define PLACE(cfg, file) ((file) ? file_rank((cfg), (file)) + 1 : SIZE_MAX)
+
 void fm_config_error(struct fm_config *cfg, struct fm_diag *diag,
 	const char *file, unsigned line, const char *fmt, ...)
 {
-	// A file is interned when it is first read: its rank never changes.
-	size_t order = file ? file_rank(cfg, file) + 1 : SIZE_MAX;
 	va_list ap;
 
 	va_start(ap, fmt);
-	fm_diag_verror_at(diag, order, file, line, fmt, ap);
+	fm_diag_verror_at(diag, PLACE(cfg, file), file, line, fmt, ap);
+	va_end(ap);
+}
+
+void fm_config_warning(struct fm_config *cfg, struct fm_diag *diag,
+	const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fm_diag_vwarn_at(diag, PLACE(cfg, file), file, line, fmt, ap);
 	va_end(ap);
 }

@@ -46,12 +46,14 @@ struct fm_def {
 	/* Resolved by fm_config_resolve(): */
 	const struct fm_action_type *type;
 	fm_sigmask signals;
+	int signo; /* a [signal:NAME] section (pacing.c): its signal; else 0 */
 	void *state;  /* type->state_size bytes, values owned */
 	char *canon;  /* canonical text, see fm_def_canon() */
 	bool enabled;
 };
 
 struct fm_chunk;
+struct fm_pace;
 
 struct fm_config {
 	/* [flagman]; each *_set says whether the file or CLI gave it */
@@ -67,6 +69,9 @@ struct fm_config {
 
 	struct fm_def *defs;
 	size_t ndefs;
+	/* The [signal:NAME] sections resolved, indexed by signal (pacing.h);
+	 * NULL before fm_config_resolve(). */
+	struct fm_pace *pace;
 
 	/* The configuration modules' own (config.c and its readers): */
 	struct fm_table def_index; /* name -> index in defs */
@@ -100,6 +105,10 @@ bool fm_config_put(struct fm_config *cfg, struct fm_def *def,
  * command line; line 0 for the whole file) in diag, placed in reading
  * order of the files, then line order; command-line problems last. */
 void fm_config_error(struct fm_config *cfg, struct fm_diag *diag,
+	const char *file, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The same for a warning, which does not make the configuration fail. */
+void fm_config_warning(struct fm_config *cfg, struct fm_diag *diag,
 	const char *file, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* Resolves and validates everything, every problem collected in diag.

@@ -20,10 +20,12 @@ struct fm_problem {
 
 static const char *const severity_names[] = {
 	[FM_DIAG_ERROR] = "error",
+	[FM_DIAG_WARNING] = "warning",
 };
 
 static const int severity_levels[] = {
 	[FM_DIAG_ERROR] = FM_LOG_ERROR,
+	[FM_DIAG_WARNING] = FM_LOG_WARNING,
 };
 
 void fm_diag_oom(struct fm_diag *diag)
@@ -37,8 +39,13 @@ bool fm_diag_ok(const struct fm_diag *diag)
 	return diag->errors == 0;
 }
 
-void fm_diag_verror_at(struct fm_diag *diag, size_t order, const char *file,
-	unsigned line, const char *fmt, va_list ap)
+static void add(struct fm_diag *diag, enum fm_severity severity,
+	size_t order, const char *file, unsigned line, const char *fmt,
+	va_list ap) __attribute__((format(printf, 6, 0)));
+
+static void add(struct fm_diag *diag, enum fm_severity severity,
+	size_t order, const char *file, unsigned line, const char *fmt,
+	va_list ap)
 {
 	struct fm_problem *grown, *p;
 	char *text = NULL, *copy = NULL;
@@ -53,15 +60,27 @@ void fm_diag_verror_at(struct fm_diag *diag, size_t order, const char *file,
 	diag->problems = grown;
 	p = &grown[diag->n];
 	*p = (struct fm_problem){ .file = copy, .line = line,
-		.severity = FM_DIAG_ERROR, .order = order, .seq = diag->n,
+		.severity = severity, .order = order, .seq = diag->n,
 		.text = text };
 	diag->n++;
-	diag->errors++;
+	diag->errors += severity == FM_DIAG_ERROR;
 	return;
 fail:
 	free(copy);
 	free(text);
 	fm_diag_oom(diag);
+}
+
+void fm_diag_verror_at(struct fm_diag *diag, size_t order, const char *file,
+	unsigned line, const char *fmt, va_list ap)
+{
+	add(diag, FM_DIAG_ERROR, order, file, line, fmt, ap);
+}
+
+void fm_diag_vwarn_at(struct fm_diag *diag, size_t order, const char *file,
+	unsigned line, const char *fmt, va_list ap)
+{
+	add(diag, FM_DIAG_WARNING, order, file, line, fmt, ap);
 }
 
 void fm_diag_error(struct fm_diag *diag, const char *file, unsigned line,

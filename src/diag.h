@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum fm_severity { FM_DIAG_ERROR };
+enum fm_severity { FM_DIAG_ERROR, FM_DIAG_WARNING };
 
 /*
  * Problems found outside the configuration's files and sections (a
@@ -42,6 +42,11 @@ void fm_diag_error(struct fm_diag *diag, const char *file, unsigned line,
 /* An error placed in the configuration: sorted by order (the file's rank
  * in reading order plus one, SIZE_MAX for the command line), then line. */
 void fm_diag_verror_at(struct fm_diag *diag, size_t order, const char *file,
+	unsigned line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+/* The same for a warning: printed and logged like an error, at its own
+ * severity, but it counts as none (fm_diag_ok() stays true). */
+void fm_diag_vwarn_at(struct fm_diag *diag, size_t order, const char *file,
 	unsigned line, const char *fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));
 /* Notes that something failed for lack of memory. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "actionset.h"
+#include "pacing.h"
 
 #define NSIGS 65 /* signal numbers 1..64 */
 
@@ -64,6 +65,7 @@ struct fm_loop {
 	int sfd;
 
 	struct arrival sig[NSIGS];
+	struct fm_pacing *pacing; /* paced signals' triggers, until due */
 	int fifo[NSIGS];
 	size_t head, len;
 	struct chain chain;
@@ -309,6 +311,7 @@ bool fm_loop_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 	fm_config_destroy(loop->cfg);
 	loop->cfg = cfg;
 	loop->counts_for = 0;
+	fm_pacing_configure(loop->pacing, cfg);
 	return true;
 }
 
@@ -351,6 +354,7 @@ static void start_chain(struct fm_loop *loop, int signo,
 	c->signo = signo;
 	c->pos = 0;
 	c->failed = false;
+	fm_pacing_started(loop->pacing, signo);
 	fm_log(FM_LOG_DEBUG, NULL, c->signame, "running the chain for %s "
 		"(%u arrival%s)", c->signame, arr->merged,
 		arr->merged == 1 ? "" : "s");
@@ -488,6 +492,7 @@ static void begin_shutdown(struct fm_loop *loop, int signo)
 	for (int s = 0; s < NSIGS; s++) {
 		loop->sig[s].pending = false;
 	}
+	fm_pacing_discard(loop->pacing);
 	if (a && fm_action_busy(a)) {
 		fm_source_set_time(loop->stop_timer,
 			fm_now_ms() + loop->cfg->stop_timeout_ms);
@@ -534,10 +539,51 @@ static void reap_children(struct fm_loop *loop)
 	}
 }
 
+// An arrival, or a paced one now due, joins the queue: merged into its
+// signal's place there, or dropped while its own chain runs (overlap).
+static void queue_arrival(struct fm_loop *loop, int signo,
+	const struct fm_arrival *in)
+{
+	struct arrival *arr = &loop->sig[signo];
+	char buf[FM_SIGNAME_MAX];
+
+	if (!arr->pending && loop->chain.active && loop->chain.signo == signo &&
+			fm_pace_overlap(loop->cfg, signo) == FM_OVERLAP_DROP) {
+		fm_log(FM_LOG_DEBUG, NULL, NULL, "SIG%s arrived during its own "
+			"chain; dropped (overlap = drop)", fm_signal_name(signo, buf));
+		return;
+	}
+	if (arr->pending) {
+		arr->merged += in->merged;
+	} else {
+		*arr = (struct arrival){ .pending = true, .merged = in->merged };
+		push(loop, signo);
+	}
+	arr->pid = in->pid;
+	arr->uid = in->uid;
+	arr->has_value = in->has_value;
+	arr->value = in->value;
+}
+
+void fm_loop_release(struct fm_loop *loop, int signo,
+	const struct fm_arrival *arr)
+{
+	char buf[FM_SIGNAME_MAX];
+
+	if (!open_count(loop, signo)) {
+		fm_log(FM_LOG_INFO, NULL, NULL, "no actions for SIG%s any more; "
+			"its waiting trigger is dropped", fm_signal_name(signo, buf));
+		return;
+	}
+	queue_arrival(loop, signo, arr);
+}
+
 static void on_trigger(struct fm_loop *loop, const struct signalfd_siginfo *si)
 {
 	int signo = (int)si->ssi_signo;
-	struct arrival *arr = &loop->sig[signo];
+	struct fm_arrival in = { .merged = 1, .pid = (pid_t)si->ssi_pid,
+		.uid = (uid_t)si->ssi_uid, .has_value = si->ssi_code == SI_QUEUE,
+		.value = si->ssi_int };
 	char buf[FM_SIGNAME_MAX];
 
 	if (loop->stopping) {
@@ -548,22 +594,10 @@ static void on_trigger(struct fm_loop *loop, const struct signalfd_siginfo *si)
 			fm_signal_name(signo, buf));
 		return;
 	}
-	if (!arr->pending && loop->chain.active && loop->chain.signo == signo &&
-			loop->cfg->overlap == FM_OVERLAP_DROP) {
-		fm_log(FM_LOG_DEBUG, NULL, NULL, "SIG%s arrived during its own "
-			"chain; dropped (overlap = drop)", fm_signal_name(signo, buf));
-		return;
+	if (signo == loop->cfg->reload_signal ||
+			!fm_pacing_take(loop->pacing, signo, &in)) {
+		queue_arrival(loop, signo, &in);
 	}
-	if (arr->pending) {
-		arr->merged++;
-	} else {
-		*arr = (struct arrival){ .pending = true, .merged = 1 };
-		push(loop, signo);
-	}
-	arr->pid = (pid_t)si->ssi_pid;
-	arr->uid = (uid_t)si->ssi_uid;
-	arr->has_value = si->ssi_code == SI_QUEUE;
-	arr->value = si->ssi_int;
 }
 
 /*
@@ -614,11 +648,12 @@ struct fm_loop *fm_loop_create(struct fm_config *cfg, int signal_fd,
 	loop->sfd = signal_fd;
 	loop->reload = reload;
 	loop->reload_ctx = ctx;
+	loop->pacing = fm_pacing_create(loop);
 	loop->stop_timer = fm_loop_add_time(loop, on_stop_timeout, loop);
 	loop->watchdog = fm_loop_add_time(loop, on_watchdog, loop);
 	loop->status_timer = fm_loop_add_time(loop, on_status_timer, loop);
-	if (!loop->stop_timer || !loop->watchdog || !loop->status_timer ||
-			!fm_loop_swap_in(loop, cfg)) {
+	if (!loop->pacing || !loop->stop_timer || !loop->watchdog ||
+			!loop->status_timer || !fm_loop_swap_in(loop, cfg)) {
 		fm_config_destroy(cfg);
 		fm_loop_destroy(loop);
 		return NULL;
@@ -632,6 +667,7 @@ void fm_loop_destroy(struct fm_loop *loop)
 		return;
 	}
 	fm_actionset_clear(&loop->set);
+	fm_pacing_destroy(loop->pacing);
 	fm_source_free(loop->stop_timer);
 	fm_source_free(loop->watchdog);
 	fm_source_free(loop->status_timer);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "diag.h"
 #include "log.h"
+#include "pacing.h"
 #include "registry.h"
 #include "schema.h"
 #include "signals.h"
@@ -178,8 +179,14 @@ static void resolve_type(struct fm_check *check,
 	const struct fm_setting *action, const struct fm_registry *reg)
 {
 	struct fm_def *def = check->def;
+	char buf[FM_PACE_NAME_MAX];
 	const char *hint;
 
+	if (!action && fm_pace_hint(def->name, buf)) {
+		def_error(check, NULL, "missing required key 'action' (or did you "
+			"mean [%s]?)", buf);
+		return;
+	}
 	if (!action) {
 		def_error(check, NULL, "missing required key 'action'");
 		return;
@@ -386,10 +393,13 @@ bool fm_config_resolve(struct fm_config *cfg, const struct fm_registry *reg,
 	// Sections merged from a partial set of files would report the missing
 	// file's keys as missing: only the problems found so far are real.
 	for (size_t i = 0; i < cfg->ndefs && !cfg->incomplete; i++) {
-		resolve_def(cfg, &cfg->defs[i], reg, diag);
-		enabled += cfg->defs[i].enabled;
+		if (!cfg->defs[i].signo) { // else a signal's: fm_pace_resolve
+			resolve_def(cfg, &cfg->defs[i], reg, diag);
+			enabled += cfg->defs[i].enabled;
+		}
 	}
 	check_reload_signal(cfg, diag);
+	fm_pace_resolve(cfg, diag);
 	if (fm_diag_ok(diag) && enabled == 0) {
 		fm_diag_error(diag, NULL, 0, "no actions are configured (none is "
 			"enabled in the configuration or given on the command line)");

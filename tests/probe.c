@@ -2,17 +2,21 @@
  * probe: a plug-in for the reload tests.  Each stage prints a line naming the
  * action's label, so a test sees exactly which instance was set up, run and
  * torn down; the run counter lives in the state, so a test sees whether an
- * instance kept it.  fail = yes makes set_up fail.
+ * instance kept it.  fail = yes makes set_up fail; stamp = yes adds to
+ * each run the merged count and the time (CLOCK_MONOTONIC ms) it started,
+ * for the pacing tests.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <flagman/action.h>
 
 struct probe {
 	char *label;
 	bool fail;
+	bool stamp;
 	unsigned runs;
 };
 
@@ -34,8 +38,16 @@ static int probe_run(struct fm_action *action, void *state,
 {
 	struct probe *p = state;
 
+	struct timespec ts;
+
 	(void)action;
-	printf("run %s %u (%s)\n", p->label, ++p->runs, run->signame);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("run %s %u (%s)", p->label, ++p->runs, run->signame);
+	if (p->stamp) {
+		printf(" merged %u at %lld", run->merged,
+			(long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	}
+	printf("\n");
 	fflush(stdout);
 	return FM_RESULT_OK;
 }
@@ -54,6 +66,8 @@ static const struct fm_arg_spec probe_args[] = {
 		.offset = offsetof(struct probe, label) },
 	{ "fail", FM_ARG_BOOL, .default_value = "no",
 		.offset = offsetof(struct probe, fail) },
+	{ "stamp", FM_ARG_BOOL, .default_value = "no",
+		.offset = offsetof(struct probe, stamp) },
 	{ 0 },
 };
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -345,4 +346,55 @@ void tp_stop(struct t_proc *p)
 	t_kill(p, SIGTERM);
 	assert_int_equal(t_wait(p, T_TIMEOUT), 0);
 	t_finish(p);
+}
+
+int tp_probe_set_up(void **state)
+{
+	struct tp_probe *f = calloc(1, sizeof(*f));
+	const char *probe = getenv("FLAGMAN_PLUGIN_PROBE");
+	char *cmd;
+
+	assert_non_null(f);
+	if (!probe) {
+		fail_msg("FLAGMAN_PLUGIN_PROBE is not set: run the tests with meson");
+	}
+	umask(022);
+	f->dir = t_tmpdir();
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_true(asprintf(&f->conf, "%s/f.conf", f->dir) > 0);
+	assert_true(asprintf(&f->plugins, "%s/plugins", f->dir) > 0);
+	assert_int_equal(mkdir(f->plugins, 0755), 0);
+	assert_true(asprintf(&cmd, "cp '%s' '%s/probe.so' && chmod 644 "
+		"'%s/probe.so'", probe, f->plugins, f->plugins) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	*state = f;
+	return 0;
+}
+
+int tp_probe_tear_down(void **state)
+{
+	struct tp_probe *f = *state;
+
+	if (f->started) {
+		t_finish(&f->p);
+	}
+	t_rmtree(f->dir);
+	free(f->dir);
+	free(f->conf);
+	free(f->plugins);
+	free(f);
+	tp_strings_free();
+	return 0;
+}
+
+void tp_probe_conf(struct tp_probe *f, const char *globals,
+	const char *sections)
+{
+	char *text;
+
+	assert_true(asprintf(&text, "[flagman]\nplugin_dir = %s\n%s\n%s",
+		f->plugins, globals ? globals : "", sections) > 0);
+	free(t_write(f->dir, "f.conf", text));
+	free(text);
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "harness.h"
+
 /* A cmocka fixture: tp_dir is a fresh temporary directory for each test;
  * the tear-down removes it and frees the strings below. */
 extern char *tp_dir;
@@ -50,7 +52,26 @@ long long tp_clock_ms(void);
 /* Extra time a timing bound allows under valgrind: 0 otherwise. */
 long long tp_slack_ms(void);
 
-struct t_proc;
+/*
+ * A cmocka state for the tests that load the probe plug-in (tests/probe.c):
+ * a fresh directory dir (mode 0755) holding plugins/probe.so, conf names
+ * dir/f.conf for the test to write, and p is finished at the tear-down if
+ * started says it was started.
+ */
+struct tp_probe {
+	char *dir;
+	char *conf;
+	char *plugins;
+	struct t_proc p;
+	bool started;
+};
+int tp_probe_set_up(void **state);
+int tp_probe_tear_down(void **state);
+/* Writes f->conf: [flagman] with plugin_dir and the globals (lines), then
+ * the sections. */
+void tp_probe_conf(struct tp_probe *f, const char *globals,
+	const char *sections);
+
 /* Starts flagman with one write action on USR1 (path, content, append as
  * its arguments) followed by "print done", and waits for its "init". */
 void tp_write_start(struct t_proc *p, const char *path, const char *content,

@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "diag.h"
 #include "log.h"
+#include "notify.h"
 #include "registry.h"
 
 /* Seconds a loop may take before the test fails: each takes milliseconds. */
@@ -311,6 +312,28 @@ static void test_chain_order_fifo(void **state)
 		"tear down a\ntear down b\ntear down c\ntear down stop\n");
 }
 
+// A paced signal: arrivals merge while they wait (debounce), and the ones
+// that come during its chain wait for min_interval, then run once.
+static void test_paced(void **state)
+{
+	uint64_t t0 = fm_now_ms();
+
+	(void)state;
+	assert_int_equal(run_loop(
+		"[signal:usr1]\ndebounce = 20ms\nmin_interval = 60ms\n"
+		REC("a", "usr1") "emit = usr1\nemit_count = 2\n"
+		REC("b", "usr1") "emit = usr2\nemit_on = 2\n"
+		STOP("usr2"),
+		SIGS(SIGUSR1, SIGUSR1, SIGUSR1), NULL), 0);
+	assert_string_equal(journal,
+		"set up a\nset up b\nset up stop\n"
+		"run a 1 USR1 3\nrun b 1 USR1 3\n"
+		"run a 2 USR1 2\nrun b 2 USR1 2\n"
+		"run stop 1 USR2 1\n"
+		"tear down a\ntear down b\ntear down stop\n");
+	assert_true(fm_now_ms() >= t0 + 20 + 60);
+}
+
 static const char overlap_conf[] =
 	REC("slow", "usr1") "delay = 10ms\n"
 	"emit = usr1\nemit_count = 2\n"
@@ -488,6 +511,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_order_fifo),
+		cmocka_unit_test(test_paced),
 		cmocka_unit_test(test_overlap_queue),
 		cmocka_unit_test(test_overlap_drop),
 		cmocka_unit_test(test_reload),

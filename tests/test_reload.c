@@ -18,69 +18,10 @@
 #include <cmocka.h>
 
 #include "harness.h"
-
-struct fixture {
-	char *dir;
-	char *conf; /* dir/f.conf */
-	char *plugins;
-	struct t_proc p;
-	bool started;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *probe = getenv("FLAGMAN_PLUGIN_PROBE");
-	char *cmd;
-
-	assert_non_null(f);
-	if (!probe) {
-		fail_msg("FLAGMAN_PLUGIN_PROBE is not set: run the tests with meson");
-	}
-	umask(022);
-	f->dir = t_tmpdir();
-	assert_int_equal(chmod(f->dir, 0755), 0);
-	assert_true(asprintf(&f->conf, "%s/f.conf", f->dir) > 0);
-	assert_true(asprintf(&f->plugins, "%s/plugins", f->dir) > 0);
-	assert_int_equal(mkdir(f->plugins, 0755), 0);
-	assert_true(asprintf(&cmd, "cp '%s' '%s/probe.so' && chmod 644 "
-		"'%s/probe.so'", probe, f->plugins, f->plugins) > 0);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (f->started) {
-		t_finish(&f->p);
-	}
-	t_rmtree(f->dir);
-	free(f->dir);
-	free(f->conf);
-	free(f->plugins);
-	free(f);
-	return 0;
-}
-
-// Replaces the configuration: [flagman] with plugin_dir and globals, then
-// the sections.
-static void write_conf(struct fixture *f, const char *globals,
-	const char *sections)
-{
-	char *text;
-
-	assert_true(asprintf(&text, "[flagman]\nplugin_dir = %s\n%s\n%s",
-		f->plugins, globals ? globals : "", sections) > 0);
-	free(t_write(f->dir, "f.conf", text));
-	free(text);
-}
+#include "procinfo.h"
 
 // Starts flagman -c f.conf with extra arguments; waits for READY=1.
-static void start(struct fixture *f, const char *const *extra)
+static void start(struct tp_probe *f, const char *const *extra)
 {
 	const char *argv[16] = { "flagman", "-c", f->conf };
 	size_t n = 3;
@@ -108,7 +49,7 @@ static unsigned long long now_us(void)
  * MONOTONIC_USEC taken during it, then READY=1, then the STATUS= that
  * follows, which is copied into status.
  */
-static void reload(struct fixture *f, int sig, char *status, size_t size)
+static void reload(struct tp_probe *f, int sig, char *status, size_t size)
 {
 	unsigned long long before = now_us() / 1000 * 1000, after, usec;
 	char msg[4096];
@@ -130,7 +71,7 @@ static void reload(struct fixture *f, int sig, char *status, size_t size)
 	snprintf(status, size, "%s", msg);
 }
 
-static void stop(struct fixture *f, const char *rest)
+static void stop(struct tp_probe *f, const char *rest)
 {
 	t_kill(&f->p, SIGTERM);
 	assert_int_equal(t_wait(&f->p, T_TIMEOUT), 0);
@@ -147,15 +88,15 @@ static const char hello[] =
 
 static void test_good(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char status[4096];
 
-	write_conf(f, NULL, hello);
+	tp_probe_conf(f, NULL, hello);
 	start(f, NULL);
 	OUT("init");
 	t_kill(&f->p, SIGUSR1);
 	OUT("hello");
-	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
+	tp_probe_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
 		"message = hello again\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	assert_non_null(strstr(status, "reloaded"));
@@ -170,13 +111,13 @@ static void test_good(void **state)
 
 static void test_bad(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char status[4096], line[4096], expected[4096];
 
-	write_conf(f, NULL, hello);
+	tp_probe_conf(f, NULL, hello);
 	start(f, NULL);
 	OUT("init");
-	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr3\n"
+	tp_probe_conf(f, NULL, "[hello]\naction = print\nsignal = usr3\n"
 		"message = changed\ncolour = red\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	assert_non_null(strstr(status, "reload failed (2 errors)"));
@@ -200,7 +141,7 @@ static void test_bad(void **state)
 		"USR1 ok; reload failed (2 errors), running the old configuration",
 		T_TIMEOUT));
 	// Fixed: the next reload works.
-	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
+	tp_probe_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
 		"message = fixed\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	assert_null(strstr(status, "failed"));
@@ -213,13 +154,13 @@ static void test_bad(void **state)
 // A configuration without any enabled action is an error like any other.
 static void test_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char status[4096];
 
-	write_conf(f, NULL, hello);
+	tp_probe_conf(f, NULL, hello);
 	start(f, NULL);
 	OUT("init");
-	write_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
+	tp_probe_conf(f, NULL, "[hello]\naction = print\nsignal = usr1\n"
 		"message = hello\nenabled = no\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	assert_non_null(strstr(status, "reload failed (1 error)"));
@@ -237,18 +178,18 @@ static const char probes_ab[] =
 
 static void test_instances(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	static const char *const cli[] = { "--usr1", "probe", "cli", NULL };
 	char status[4096];
 
-	write_conf(f, NULL, probes_ab);
+	tp_probe_conf(f, NULL, probes_ab);
 	start(f, cli);
 	OUT("set up a", "set up b", "set up cli");
 	t_kill(&f->p, SIGUSR1);
 	OUT("run a 1 (USR1)", "run b 1 (USR1)", "run cli 1 (USR1)");
 
 	// b changes, c is new; a and the command line's action are unchanged.
-	write_conf(f, NULL, "[a]\naction = probe\nsignal = usr1\nlabel = a\n\n"
+	tp_probe_conf(f, NULL, "[a]\naction = probe\nsignal = usr1\nlabel = a\n\n"
 		"[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
 		"[c]\naction = probe\nsignal = usr1 usr2\nlabel = c\n");
 	reload(f, SIGHUP, status, sizeof(status));
@@ -260,7 +201,7 @@ static void test_instances(void **state)
 		"run cli 2 (USR1)");
 
 	// Only c's signals change, and a goes away.
-	write_conf(f, NULL, "[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
+	tp_probe_conf(f, NULL, "[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
 		"[c]\naction = probe\nsignal = usr2\nlabel = c\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	OUT("set up c", "tear down a", "tear down c");
@@ -280,15 +221,15 @@ static void test_instances(void **state)
 // unchanged section, init (new) then cleanup (old) for a changed one.
 static void test_print_lines(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char status[4096];
 
-	write_conf(f, NULL, "[one]\naction = print\nsignal = usr1\n"
+	tp_probe_conf(f, NULL, "[one]\naction = print\nsignal = usr1\n"
 		"message = one\n\n[two]\naction = print\nsignal = usr1\n"
 		"message = two\n");
 	start(f, NULL);
 	OUT("init", "init");
-	write_conf(f, NULL, "[one]\naction = print\nsignal = usr1\n"
+	tp_probe_conf(f, NULL, "[one]\naction = print\nsignal = usr1\n"
 		"message = one\n\n[two]\naction = print\nsignal = usr1\n"
 		"message = two, changed\n");
 	reload(f, SIGHUP, status, sizeof(status));
@@ -304,10 +245,10 @@ static void test_print_lines(void **state)
 
 static void test_closed_stays_closed(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char status[4096];
 
-	write_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
+	tp_probe_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
 		"message = once\n\n[hello]\naction = print\nsignal = usr1\n"
 		"message = hello\n");
 	start(f, NULL);
@@ -316,7 +257,7 @@ static void test_closed_stays_closed(void **state)
 	OUT("once", "cleanup");
 
 	// Another section changes; [once] does not, and stays closed.
-	write_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
+	tp_probe_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
 		"message = once\n\n[hello]\naction = print\nsignal = usr1\n"
 		"message = hello 2\n");
 	reload(f, SIGHUP, status, sizeof(status));
@@ -327,7 +268,7 @@ static void test_closed_stays_closed(void **state)
 	OUT("hello 2");
 
 	// [once] changes: a new instance, set up and ready to run once more.
-	write_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
+	tp_probe_conf(f, NULL, "[once]\naction = print_once\nsignal = usr2\n"
 		"message = once again\n\n[hello]\naction = print\nsignal = usr1\n"
 		"message = hello 2\n");
 	reload(f, SIGHUP, status, sizeof(status));
@@ -341,15 +282,15 @@ static void test_closed_stays_closed(void **state)
 
 static void test_set_up_failure(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char status[4096];
 
-	write_conf(f, NULL, probes_ab);
+	tp_probe_conf(f, NULL, probes_ab);
 	start(f, NULL);
 	OUT("set up a", "set up b");
 	t_kill(&f->p, SIGUSR1);
 	OUT("run a 1 (USR1)", "run b 1 (USR1)");
-	write_conf(f, NULL, "[a]\naction = probe\nsignal = usr1\nlabel = a\n\n"
+	tp_probe_conf(f, NULL, "[a]\naction = probe\nsignal = usr1\nlabel = a\n\n"
 		"[b]\naction = probe\nsignal = usr1\nlabel = b2\n\n"
 		"[c]\naction = probe\nsignal = usr1\nlabel = c\nfail = yes\n");
 	reload(f, SIGHUP, status, sizeof(status));
@@ -370,16 +311,16 @@ static void test_set_up_failure(void **state)
 
 static void test_waits_for_chain(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char status[4096];
 
-	write_conf(f, NULL, "[slow]\naction = delay_print\nsignal = usr1\n"
+	tp_probe_conf(f, NULL, "[slow]\naction = delay_print\nsignal = usr1\n"
 		"message = working\ndelay = 2s\n");
 	start(f, NULL);
 	OUT("init");
 	t_kill(&f->p, SIGUSR1);
 	OUT("working");
-	write_conf(f, NULL, "[slow]\naction = delay_print\nsignal = usr1\n"
+	tp_probe_conf(f, NULL, "[slow]\naction = delay_print\nsignal = usr1\n"
 		"message = changed\ndelay = 1ms\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	// The chain ended before its action was torn down.
@@ -393,15 +334,15 @@ static void test_waits_for_chain(void **state)
 
 static void test_hup_bound(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char msg[4096];
 
-	write_conf(f, NULL, "[on-hup]\naction = print\nsignal = hup\n"
+	tp_probe_conf(f, NULL, "[on-hup]\naction = print\nsignal = hup\n"
 		"message = hup ran\n\n[hello]\naction = print\nsignal = usr1\n"
 		"message = hello\n");
 	start(f, NULL);
 	OUT("init", "init");
-	write_conf(f, NULL, "[on-hup]\naction = print\nsignal = hup\n"
+	tp_probe_conf(f, NULL, "[on-hup]\naction = print\nsignal = hup\n"
 		"message = hup ran\n\n[hello]\naction = print\nsignal = usr1\n"
 		"message = reloaded\n");
 	t_kill(&f->p, SIGHUP);
@@ -417,18 +358,18 @@ static void test_hup_bound(void **state)
 
 static void test_reload_signal_usr2(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	static const char hup[] = "[on-hup]\naction = print\nsignal = hup\n"
 		"message = hup ran\n\n";
 	char status[4096], sections[512];
 
 	snprintf(sections, sizeof(sections), "%s%s", hup, hello);
-	write_conf(f, "reload_signal = usr2\n", sections);
+	tp_probe_conf(f, "reload_signal = usr2\n", sections);
 	start(f, NULL);
 	OUT("init", "init");
 	snprintf(sections, sizeof(sections), "%s%s", hup, "[hello]\n"
 		"action = print\nsignal = usr1\nmessage = via usr2\n");
-	write_conf(f, "reload_signal = usr2\n", sections);
+	tp_probe_conf(f, "reload_signal = usr2\n", sections);
 	reload(f, SIGUSR2, status, sizeof(status));
 	OUT("init", "cleanup");
 	t_kill(&f->p, SIGHUP);
@@ -441,17 +382,17 @@ static void test_reload_signal_usr2(void **state)
 // A reload can move reload itself to another signal.
 static void test_reload_signal_moves(void **state)
 {
-	struct fixture *f = *state;
+	struct tp_probe *f = *state;
 	char status[4096];
 
-	write_conf(f, NULL, hello);
+	tp_probe_conf(f, NULL, hello);
 	start(f, NULL);
 	OUT("init");
-	write_conf(f, "reload_signal = rtmin+1\n", "[hello]\naction = print\n"
+	tp_probe_conf(f, "reload_signal = rtmin+1\n", "[hello]\naction = print\n"
 		"signal = usr1\nmessage = moved\n");
 	reload(f, SIGHUP, status, sizeof(status));
 	OUT("init", "cleanup");
-	write_conf(f, "reload_signal = rtmin+1\n", "[hello]\naction = print\n"
+	tp_probe_conf(f, "reload_signal = rtmin+1\n", "[hello]\naction = print\n"
 		"signal = usr1\nmessage = by rtmin+1\n");
 	t_kill(&f->p, SIGHUP); // no longer reloads, and binds nothing
 	t_kill(&f->p, SIGUSR1);
@@ -466,7 +407,8 @@ static void test_reload_signal_moves(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, tp_probe_set_up, \
+	tp_probe_tear_down)
 		TEST(test_good),
 		TEST(test_bad),
 		TEST(test_empty),
