@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "actionset.h"
+#include "status.h"
 
 #define NSIGS 65 /* signal numbers 1..64 */
 
@@ -75,6 +76,7 @@ struct fm_loop {
 	struct fm_source *watchdog;
 	uint64_t wd_ms;
 	struct fm_source *status_timer; /* armed while a STATUS= waits */
+	struct fm_status_pub *pub; /* the status file's writer, or NULL */
 
 	struct fm_source **io; /* poll(2) slot i + 1 is io[i] */
 	size_t nio, io_cap, io_gone;
@@ -312,8 +314,16 @@ bool fm_loop_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 	return true;
 }
 
+void fm_loop_publish(struct fm_loop *loop, const char *config)
+{
+	loop->pub = fm_status_pub_create(loop, &loop->set, config);
+}
+
 void fm_loop_note_reload(struct fm_loop *loop, const char *error)
 {
+	if (!error) {
+		fm_status_pub_reloaded(loop->pub);
+	}
 	snprintf(loop->reload_error, sizeof(loop->reload_error), "%s",
 		error ? error : "");
 	if (!error) {
@@ -367,6 +377,7 @@ static void step(struct fm_loop *loop)
 		if (fm_action_open(a) && (a->signals & FM_SIGBIT(c->signo))) {
 			c->current = a;
 			fm_action_start(a, &c->run, c->signame);
+			fm_status_pub_changed(loop->pub);
 			return;
 		}
 	}
@@ -381,6 +392,7 @@ static void complete(struct fm_loop *loop)
 	enum fm_result result = a->result;
 
 	loop->chain.current = NULL;
+	fm_status_pub_changed(loop->pub);
 	if (result != FM_RESULT_OK) {
 		loop->chain.failed = true;
 		fm_log(FM_LOG_INFO, a->name, a->signame, "run failed");
@@ -396,7 +408,10 @@ static void complete(struct fm_loop *loop)
 static void retire_closed(struct fm_loop *loop)
 {
 	for (size_t i = 0; i < loop->set.n; i++) {
-		fm_action_retire_closing(loop->set.v[i]);
+		if (loop->set.v[i]->phase == FM_ACTION_CLOSING) {
+			fm_action_retire_closing(loop->set.v[i]);
+			fm_status_pub_changed(loop->pub);
+		}
 	}
 }
 
@@ -631,6 +646,7 @@ void fm_loop_destroy(struct fm_loop *loop)
 	if (!loop) {
 		return;
 	}
+	fm_status_pub_destroy(loop->pub);
 	fm_actionset_clear(&loop->set);
 	fm_source_free(loop->stop_timer);
 	fm_source_free(loop->watchdog);
@@ -720,6 +736,7 @@ int fm_loop_run(struct fm_loop *loop)
 	}
 	fm_notify("READY=1");
 	fm_loop_send_status(loop);
+	fm_status_pub_changed(loop->pub);
 	fm_log(FM_LOG_INFO, NULL, NULL, "ready: %zu action%s",
 		open_count(loop, 0), open_count(loop, 0) == 1 ? "" : "s");
 	// Signals that arrived during start-up are waiting in the signalfd.
