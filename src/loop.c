@@ -734,9 +734,11 @@ int fm_loop_run(struct fm_loop *loop)
 	if (loop->wd_ms) {
 		fm_source_set_time(loop->watchdog, fm_now_ms() + loop->wd_ms);
 	}
+	// Published before READY=1: once "systemctl start" returns, --status
+	// finds the instance.
+	fm_status_pub_changed(loop->pub);
 	fm_notify("READY=1");
 	fm_loop_send_status(loop);
-	fm_status_pub_changed(loop->pub);
 	fm_log(FM_LOG_INFO, NULL, NULL, "ready: %zu action%s",
 		open_count(loop, 0), open_count(loop, 0) == 1 ? "" : "s");
 	// Signals that arrived during start-up are waiting in the signalfd.

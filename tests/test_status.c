@@ -290,6 +290,11 @@ static void test_no_instance(void **state)
 	(void)state;
 	expect_status(1, tp_fmt("flagman: no running instance for %s (no "
 		"status file %s)\n", conf, file));
+	setenv("RUNTIME_DIRECTORY", "relative", 1);
+	expect_status(1, tp_fmt("flagman: no running instance for %s (no "
+		"runtime directory: the runtime directory is not an absolute "
+		"path)\n", conf));
+	setenv("RUNTIME_DIRECTORY", rt, 1);
 	// A file left by a process that has ended.
 	if ((dead = fork()) == 0) {
 		_exit(0);
