@@ -273,6 +273,33 @@ static void test_reload(void **state)
 	tp_stop(&p);
 }
 
+// Names with '=', a backslash and a control character: one line each in
+// the file, escaped for the terminal in the table and for JSON.
+static void test_names(void **state)
+{
+	char out[4096], err[4096];
+	struct t_proc p;
+
+	(void)state;
+	tp_strings_keep(t_write(tp_dir, "f.conf", "[a=b\\x]\naction = print\n"
+		"signal = usr1\nmessage = one\n\n[c\001d]\naction = print\n"
+		"signal = usr1\nmessage = two\n"));
+	start(&p);
+	expect_in_file("action=a=b\\\\x\ntype=print\n");
+	expect_in_file("action=c\\x01d\ntype=print\n");
+	assert_int_equal(t_run(ARGS("--status", "-c", conf), out, sizeof(out),
+		err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "\na=b\\x   print  USR1    0     0       -"
+		"         -     -\n"));
+	assert_non_null(strstr(out, "\nc\\x01d  print  USR1    0     0       -"
+		"         -     -\n"));
+	assert_int_equal(t_run(ARGS("--status", "--json", "-c", conf), out,
+		sizeof(out), err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "\"actions\":[{\"name\":\"a=b\\\\x\","));
+	assert_non_null(strstr(out, "},{\"name\":\"c\\u0001d\","));
+	tp_stop(&p);
+}
+
 static void expect_status(int want, const char *err_want)
 {
 	char out[4096], err[4096];
@@ -475,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json, set_up, tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_reload, set_up,
 			tp_dir_tear_down),
+		cmocka_unit_test_setup_teardown(test_names, set_up, tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_no_instance, set_up,
 			tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_usage, set_up, tp_dir_tear_down),
