@@ -228,8 +228,12 @@ static void test_json(void **state)
 	(void)state;
 	start(&p);
 	run_three(&p);
-	assert_int_equal(t_run(ARGS("--status", "--json", "-c", conf), out,
-		sizeof(out), err, sizeof(err)), 0);
+	// The same file, spelled relative to another working directory and
+	// through "." and "..": normalised lexically, it names the same file.
+	assert_int_equal(chdir(tp_dir), 0);
+	assert_int_equal(t_run(ARGS("--status", "--json", "-c",
+		"./nowhere/../f.conf"), out, sizeof(out), err, sizeof(err)), 0);
+	assert_int_equal(chdir("/"), 0);
 	assert_string_equal(err, "");
 	mask_times(out);
 	assert_string_equal(out, tp_fmt("{\"format\":1,\"pid\":%ld,"
@@ -486,6 +490,23 @@ static void test_root_group(void **state)
 	tp_stop(&p);
 }
 
+// A user outside the adm group cannot read root's file: told what grants
+// access.
+static void test_root_unreadable(void **state)
+{
+	char err[4096];
+	struct t_proc p;
+
+	(void)state;
+	start(&p);
+	assert_int_equal(tp_run_as(65534, 65534, ARGS("--status", "-c", conf),
+		err, sizeof(err)), 1);
+	assert_string_equal(err, tp_fmt("flagman: cannot read %s: Permission "
+		"denied (root and the members of the adm group may read it)\n",
+		file));
+	tp_stop(&p);
+}
+
 static void test_root_foreign_dir(void **state)
 {
 	(void)state;
@@ -514,6 +535,8 @@ int main(void)
 	};
 	const struct CMUnitTest root_tests[] = {
 		cmocka_unit_test_setup_teardown(test_root_group, set_up,
+			tp_dir_tear_down),
+		cmocka_unit_test_setup_teardown(test_root_unreadable, set_up,
 			tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_root_foreign_dir, set_up,
 			tp_dir_tear_down),
