@@ -231,17 +231,16 @@ static void on_timer(void *owner)
 
 void fm_status_pub_changed(struct fm_status_pub *pub)
 {
-	uint64_t now;
+	uint64_t wait;
 
 	if (!pub) {
 		return;
 	}
-	now = fm_now_ms();
-	if (!pub->written || now >= pub->written + FM_STATUS_MS) {
-		fm_source_set_time(pub->timer, 0);
+	// The pacing of STATUS= (notify.c), with a timer of our own.
+	wait = fm_pace(pub->written, FM_STATUS_MS, fm_now_ms());
+	fm_source_set_time(pub->timer, wait);
+	if (!wait) {
 		write_file(pub);
-	} else {
-		fm_source_set_time(pub->timer, pub->written + FM_STATUS_MS);
 	}
 }
 
