@@ -277,6 +277,34 @@ static void test_reload(void **state)
 	tp_stop(&p);
 }
 
+// A run under way: result running, no duration yet; then its end.
+static void test_running(void **state)
+{
+	const char *gate = tp_fmt("%s/gate", tp_dir);
+	char out[4096], err[4096];
+	struct t_proc p;
+	FILE *g;
+
+	(void)state;
+	assert_int_equal(mkfifo(gate, 0600), 0);
+	tp_strings_keep(t_write(tp_dir, "f.conf", tp_fmt("[slow]\n"
+		"action = exec\nsignal = usr1\n"
+		"command = /bin/sh -c \"read line < %s\"\n", gate)));
+	start(&p);
+	t_send(&p, SIGUSR1);
+	expect_in_file("runs=1\nfailures=0\n");
+	expect_in_file("\nlast_duration=\nresult=running\nclosed=no\n");
+	assert_int_equal(t_run(ARGS("--status", "-c", conf), out, sizeof(out),
+		err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "  1     0       "));
+	assert_non_null(strstr(out, "  -     running\n"));
+	assert_non_null(g = fopen(gate, "w"));
+	fputs("go\n", g);
+	fclose(g);
+	expect_in_file("\nresult=ok\nclosed=no\n");
+	tp_stop(&p);
+}
+
 // Names with '=', a backslash and a control character: one line each in
 // the file, escaped for the terminal in the table and for JSON.
 static void test_names(void **state)
@@ -541,6 +569,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, set_up,
 			tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_names, set_up, tp_dir_tear_down),
+		cmocka_unit_test_setup_teardown(test_running, set_up,
+			tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_no_instance, set_up,
 			tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_usage, set_up, tp_dir_tear_down),
