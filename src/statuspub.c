@@ -32,6 +32,7 @@ struct fm_status_pub {
 	struct fm_source *timer; /* armed while a change waits */
 	uint64_t written;        /* fm_now_ms() of the last write; 0: none */
 	struct stat mine;        /* the file last written, to remove at exit */
+	bool failing;            /* the last write failed (and said so) */
 };
 
 // Creates dir if missing (in a safe parent), opens it and checks that only
@@ -186,7 +187,7 @@ static void write_file(struct fm_status_pub *pub)
 {
 	size_t len = 0, done = 0;
 	char *text = content(pub, &len);
-	int fd;
+	int fd, r;
 
 	pub->written = fm_now_ms();
 	if (!text) {
@@ -208,15 +209,21 @@ static void write_file(struct fm_status_pub *pub)
 		}
 		done += n > 0 ? (size_t)n : 0;
 	}
-	if (close(fd) < 0 || (fd = -1, renameat(pub->dirfd, pub->tmp,
-			pub->dirfd, pub->name) < 0)) {
+	r = close(fd);
+	fd = -1;
+	if (r < 0 || renameat(pub->dirfd, pub->tmp, pub->dirfd, pub->name) < 0) {
 		goto fail;
 	}
+	pub->failing = false;
 	free(text);
 	return;
 fail:
-	fm_log(FM_LOG_WARNING, NULL, NULL, "cannot write the status file "
-		"%s/%s: %s", pub->dir, pub->name, strerror(errno));
+	// Once until a write succeeds again, not four times a second.
+	if (!pub->failing) {
+		fm_log(FM_LOG_WARNING, NULL, NULL, "cannot write the status file "
+			"%s/%s: %s", pub->dir, pub->name, strerror(errno));
+	}
+	pub->failing = true;
 	if (fd >= 0) {
 		close(fd);
 	}
