@@ -76,6 +76,8 @@ expect "modes after --overlap" $'drop\nqueue' \
 expect "modes after --overlap=" $'drop\nqueue' \
 	"$(complete_text 'flagman --overlap=')"
 expect "a mode after --overlap=d" "drop" "$(complete_text 'flagman --overlap=d')"
+expect "--status and --json" $'--status' "$(complete_line flagman --st)"
+expect "--json after --status" $'--json' "$(complete_line flagman --status --js)"
 expect "--opt= forms" $'--overlap\n--overlap=' "$(complete_text 'flagman --ov')"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

@@ -10,6 +10,7 @@
 
 #include "actionset.h"
 #include "schema.h"
+#include "status.h"
 
 /* ---- the state machine ---- */
 
@@ -131,6 +132,10 @@ bool fm_action_set_up(struct fm_action *a)
 // The run is over with result r.
 static void finish(struct fm_action *a, enum fm_result r)
 {
+	if (fm_action_busy(a)) {
+		a->last_duration = fm_now_ms() - a->last_start;
+		a->failures += r != FM_RESULT_OK;
+	}
 	if (a->phase == FM_ACTION_RUNNING) {
 		move(a, FM_ACTION_DONE);
 	} else if (a->phase == FM_ACTION_LAST_RUN) {
@@ -148,6 +153,9 @@ void fm_action_start(struct fm_action *a, const struct fm_run *run,
 
 	move(a, FM_ACTION_RUNNING);
 	a->signame = signame;
+	a->runs++;
+	a->last_start_wall = fm_wall_ms();
+	a->last_start = fm_now_ms();
 	r = a->type->run(a, a->state, run);
 	if (r != FM_RUN_PENDING) {
 		finish(a, (enum fm_result)r);

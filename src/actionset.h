@@ -40,6 +40,11 @@ struct fm_action {
 	struct fm_source *child; /* NULL: none watched */
 	struct fm_source **fds;
 	size_t nfds;
+	/* For flagman --status (status.h); kept with the instance. */
+	unsigned long runs, failures;
+	int64_t last_start_wall; /* ms since the epoch; 0: never run */
+	uint64_t last_start;     /* fm_now_ms() */
+	uint64_t last_duration;  /* ms, of the last run that ended */
 };
 
 /* ---- action.c ---- */

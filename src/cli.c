@@ -39,6 +39,9 @@ void fm_cli_usage(FILE *out)
 "  -l, --list              list the action types and exit\n"
 "  -t, --check             check the configuration and exit (0 or 2)\n"
 "  -T, --dump              print the effective configuration and exit\n"
+"      --status            show the actions of the running instance for\n"
+"                          the configuration file, and exit (0 or 1)\n"
+"      --json              with --status: as one JSON object\n"
 "  -V, --version           print the version and exit\n"
 "  -h, --help              print this help and exit\n"
 "\n"
@@ -60,7 +63,7 @@ static bool set_mode(struct fm_cli *cli, enum fm_mode mode, const char *opt,
 {
 	if (cli->mode != FM_MODE_RUN && cli->mode != mode) {
 		fm_diag_error(diag, NULL, 0, "%s cannot be combined with "
-			"another of --list, --check, --dump", opt);
+			"another of --list, --check, --dump, --status", opt);
 		return false;
 	}
 	cli->mode = mode;
@@ -270,6 +273,10 @@ static bool parse_flag(struct fm_cli *cli, const char *name,
 		return set_mode(cli, FM_MODE_CHECK, name, diag);
 	} else if (strcmp(name, "--dump") == 0) {
 		return set_mode(cli, FM_MODE_DUMP, name, diag);
+	} else if (strcmp(name, "--status") == 0) {
+		return set_mode(cli, FM_MODE_STATUS, name, diag);
+	} else if (strcmp(name, "--json") == 0) {
+		cli->json = true;
 	} else if (strcmp(name, "--version") == 0) {
 		cli->mode = FM_MODE_VERSION;
 	} else if (strcmp(name, "--help") == 0) {
@@ -359,6 +366,12 @@ bool fm_cli_parse(struct fm_cli *cli, int argc, char **argv,
 			fm_cli_finish(cli);
 			return false;
 		}
+	}
+	if (cli->json && cli->mode != FM_MODE_STATUS &&
+			cli->mode != FM_MODE_HELP && cli->mode != FM_MODE_VERSION) {
+		fm_diag_error(diag, NULL, 0, "--json needs --status");
+		fm_cli_finish(cli);
+		return false;
 	}
 	return true;
 }

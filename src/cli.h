@@ -14,7 +14,7 @@ struct fm_diag;
 struct fm_registry;
 
 enum fm_mode { FM_MODE_RUN, FM_MODE_LIST, FM_MODE_CHECK, FM_MODE_DUMP,
-	FM_MODE_HELP, FM_MODE_VERSION };
+	FM_MODE_HELP, FM_MODE_VERSION, FM_MODE_STATUS };
 
 struct fm_cli {
 	enum fm_mode mode;
@@ -23,6 +23,7 @@ struct fm_cli {
 	bool no_config;
 	bool successful_empty;
 	bool no_systemd;
+	bool json; /* --json, for --status */
 	bool quiet;
 	int verbose;
 	int overlap; /* -1: not given */

@@ -21,6 +21,9 @@ struct fm_loop *fm_loop_create(struct fm_config *cfg, int signal_fd,
 /* Runs until shutdown or until every action closed; returns the exit
  * status (0 or 1).  */
 int fm_loop_run(struct fm_loop *loop);
+/* Publishes the actions' state for flagman --status (status.h) under the
+ * name of the configuration file config (NULL: --no-config). */
+void fm_loop_publish(struct fm_loop *loop, const char *config);
 void fm_loop_destroy(struct fm_loop *loop);
 
 /* Kills the orphans that came to flagman, the subreaper, and reaps them;

@@ -17,6 +17,7 @@
 
 #include "actionset.h"
 #include "pacing.h"
+#include "status.h"
 
 #define NSIGS 65 /* signal numbers 1..64 */
 
@@ -77,6 +78,7 @@ struct fm_loop {
 	struct fm_source *watchdog;
 	uint64_t wd_ms;
 	struct fm_source *status_timer; /* armed while a STATUS= waits */
+	struct fm_status_pub *pub; /* the status file's writer, or NULL */
 
 	struct fm_source **io; /* poll(2) slot i + 1 is io[i] */
 	size_t nio, io_cap, io_gone;
@@ -315,8 +317,16 @@ bool fm_loop_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 	return true;
 }
 
+void fm_loop_publish(struct fm_loop *loop, const char *config)
+{
+	loop->pub = fm_status_pub_create(loop, &loop->set, config);
+}
+
 void fm_loop_note_reload(struct fm_loop *loop, const char *error)
 {
+	if (!error) {
+		fm_status_pub_reloaded(loop->pub);
+	}
 	snprintf(loop->reload_error, sizeof(loop->reload_error), "%s",
 		error ? error : "");
 	if (!error) {
@@ -371,6 +381,7 @@ static void step(struct fm_loop *loop)
 		if (fm_action_open(a) && (a->signals & FM_SIGBIT(c->signo))) {
 			c->current = a;
 			fm_action_start(a, &c->run, c->signame);
+			fm_status_pub_changed(loop->pub);
 			return;
 		}
 	}
@@ -385,6 +396,7 @@ static void complete(struct fm_loop *loop)
 	enum fm_result result = a->result;
 
 	loop->chain.current = NULL;
+	fm_status_pub_changed(loop->pub);
 	if (result != FM_RESULT_OK) {
 		loop->chain.failed = true;
 		fm_log(FM_LOG_INFO, a->name, a->signame, "run failed");
@@ -400,7 +412,10 @@ static void complete(struct fm_loop *loop)
 static void retire_closed(struct fm_loop *loop)
 {
 	for (size_t i = 0; i < loop->set.n; i++) {
-		fm_action_retire_closing(loop->set.v[i]);
+		if (loop->set.v[i]->phase == FM_ACTION_CLOSING) {
+			fm_action_retire_closing(loop->set.v[i]);
+			fm_status_pub_changed(loop->pub);
+		}
 	}
 }
 
@@ -666,6 +681,7 @@ void fm_loop_destroy(struct fm_loop *loop)
 	if (!loop) {
 		return;
 	}
+	fm_status_pub_destroy(loop->pub);
 	fm_actionset_clear(&loop->set);
 	fm_pacing_destroy(loop->pacing);
 	fm_source_free(loop->stop_timer);
@@ -754,6 +770,9 @@ int fm_loop_run(struct fm_loop *loop)
 	if (loop->wd_ms) {
 		fm_source_set_time(loop->watchdog, fm_now_ms() + loop->wd_ms);
 	}
+	// Published before READY=1: once "systemctl start" returns, --status
+	// finds the instance.
+	fm_status_pub_changed(loop->pub);
 	fm_notify("READY=1");
 	fm_loop_send_status(loop);
 	fm_log(FM_LOG_INFO, NULL, NULL, "ready: %zu action%s",

@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "registry.h"
 #include "signals.h"
+#include "status.h"
 
 enum { EXIT_USAGE = 2 };
 
@@ -114,6 +115,7 @@ static int serve(struct fm_config *cfg, struct context *ctx, const sigset_t *set
 		close(sfd);
 		return EXIT_USAGE;
 	}
+	fm_loop_publish(loop, ctx->cli->config_path);
 	status = fm_loop_run(loop);
 	fm_loop_destroy(loop);
 	fm_end_orphans();
@@ -153,6 +155,10 @@ int main(int argc, char **argv)
 	if (cli.mode == FM_MODE_VERSION) {
 		printf(FM_PROGRAM " " FM_VERSION "\n");
 		status = EXIT_SUCCESS;
+		goto out;
+	}
+	if (cli.mode == FM_MODE_STATUS) {
+		status = fm_status_show(cli.config_path, cli.json, stdout, stderr);
 		goto out;
 	}
 	fm_log_init(fm_cli_log_level(&cli));

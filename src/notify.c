@@ -163,7 +163,7 @@ void fm_notify_status_forget(void)
 
 uint64_t fm_notify_status(const char *text)
 {
-	uint64_t now;
+	uint64_t wait;
 
 	if (fd < 0) {
 		return 0;
@@ -174,9 +174,8 @@ uint64_t fm_notify_status(const char *text)
 		return 0;
 	}
 	snprintf(status.pending, sizeof(status.pending), "%s", text);
-	now = fm_now_ms();
-	if (status.sent_ms && now < status.sent_ms + FM_NOTIFY_STATUS_MS) {
-		return status.sent_ms + FM_NOTIFY_STATUS_MS;
+	if ((wait = fm_pace(status.sent_ms, FM_NOTIFY_STATUS_MS, fm_now_ms()))) {
+		return wait;
 	}
 	return fm_notify_status_flush();
 }
@@ -217,6 +216,11 @@ uint64_t fm_notify_watchdog_ms(void)
 		return 0;
 	}
 	return usec / 2000 ? usec / 2000 : 1;
+}
+
+uint64_t fm_pace(uint64_t last, uint64_t interval, uint64_t now)
+{
+	return last && now < last + interval ? last + interval : 0;
 }
 
 uint64_t fm_now_ms(void)

@@ -29,5 +29,11 @@ uint64_t fm_notify_watchdog_ms(void);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t fm_now_ms(void);
+/*
+ * Pacing at most one a interval ms (STATUS=, the status file): after one
+ * at last (0: none yet), 0 when the next may go at now, else the time it
+ * may go, for a timer.
+ */
+uint64_t fm_pace(uint64_t last, uint64_t interval, uint64_t now);
 
 #endif

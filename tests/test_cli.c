@@ -220,7 +220,8 @@ static void test_parse_errors(void **state)
 	expect_usage_error(ARGS("-c"), "flagman: error: -c needs a value\n"
 		TRY_HELP);
 	expect_usage_error(ARGS("--list", "-T"), "flagman: error: -T cannot be "
-		"combined with another of --list, --check, --dump\n" TRY_HELP);
+		"combined with another of --list, --check, --dump, --status\n"
+		TRY_HELP);
 }
 
 /* ---- fm_cli_apply: the command line as configuration ---- */

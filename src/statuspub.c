@@ -1,0 +1,278 @@
+/*
+ * The daemon's side of flagman --status: the state of every action written
+ * to RUNTIME_DIR/NAME.status (status.h), rewritten atomically (a temporary
+ * file renamed over it) after a change, at most once per FM_STATUS_MS; a
+ * change within the interval arms a loop timer, so an idle daemon makes no
+ * system call for it.  The directory is opened once, checked, and every
+ * file is reached relative to its descriptor.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actionset.h"
+#include "safepath.h"
+#include "status.h"
+
+struct fm_status_pub {
+	const struct fm_actionset *set;
+	int dirfd;
+	char dir[PATH_MAX];
+	char name[NAME_MAX + 1];
+	char tmp[NAME_MAX + 1];
+	char config[PATH_MAX];   /* "" for --no-config */
+	gid_t group;             /* of the file; (gid_t)-1 to leave it */
+	unsigned long long ticks; /* our start time, /proc/self/stat */
+	int64_t started;         /* wall clock ms */
+	unsigned long reloads;
+	struct fm_source *timer; /* armed while a change waits */
+	uint64_t written;        /* fm_now_ms() of the last write; 0: none */
+	struct stat mine;        /* the file last written, to remove at exit */
+	bool failing;            /* the last write failed (and said so) */
+};
+
+// Creates dir if missing (in a safe parent), opens it and checks that only
+// flagman's user can change it.  The descriptor, or -1 with err set.
+static int open_dir(const char *dir, char *err, size_t errlen)
+{
+	char who[32];
+	struct fm_safe s;
+	struct stat st;
+	bool made;
+	int fd;
+
+	if (fm_safe_walk(dir, false, &s, err, errlen) < 0) {
+		return -1;
+	}
+	made = mkdirat(s.dirfd, s.name, 0755) == 0;
+	fd = openat(s.dirfd, s.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	} else if (made && fchmod(fd, 0755) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	} else if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "%s is owned by uid %u with mode %04o (it "
+			"must be owned by uid %u and not writable by group or others)",
+			dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+			(unsigned)geteuid());
+	} else if (fm_safe_slot(&s, &st) != 0) {
+		snprintf(err, errlen, "%s can be replaced by %s (its parent %s "
+			"has mode %04o)", dir, fm_safe_who(fm_safe_slot(&s, &st), who,
+			sizeof(who)), s.path[0] ? s.path : "/",
+			(unsigned)(s.dir.st_mode & 07777));
+	} else {
+		fm_safe_finish(&s);
+		return fd;
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	fm_safe_finish(&s);
+	return -1;
+}
+
+// The group of the file: adm when root and the group exists, so that
+// adm's members may read it; else the default.
+static gid_t file_group(void)
+{
+	struct group *gr;
+
+	if (geteuid() != 0 || !(gr = getgrnam("adm"))) {
+		return (gid_t)-1;
+	}
+	return gr->gr_gid;
+}
+
+static void on_timer(void *owner);
+
+struct fm_status_pub *fm_status_pub_create(struct fm_loop *loop,
+	const struct fm_actionset *set, const char *config)
+{
+	struct fm_status_pub *pub = calloc(1, sizeof(*pub));
+	const char *why = NULL;
+	char err[2 * PATH_MAX + 200];
+
+	if (!pub || !(pub->timer = fm_loop_add_time(loop, on_timer, pub))) {
+		fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
+		free(pub);
+		return NULL;
+	}
+	pub->set = set;
+	pub->dirfd = -1;
+	if (!fm_status_dir(pub->dir, &why) ||
+			!fm_status_name(config, pub->config, pub->name) ||
+			snprintf(pub->tmp, sizeof(pub->tmp), ".%s.tmp", pub->name) >=
+			(int)sizeof(pub->tmp)) {
+		fm_log(FM_LOG_DEBUG, NULL, NULL, "no status file: %s",
+			why ? why : "the configuration file's path is too long");
+		goto fail;
+	}
+	if ((pub->dirfd = open_dir(pub->dir, err, sizeof(err))) < 0) {
+		fm_log(FM_LOG_WARNING, NULL, NULL, "no status file: %s", err);
+		goto fail;
+	}
+	pub->group = file_group();
+	pub->started = fm_wall_ms();
+	fm_status_start_ticks(0, &pub->ticks);
+	return pub;
+fail:
+	fm_source_free(pub->timer);
+	free(pub);
+	return NULL;
+}
+
+static void write_action(FILE *f, const struct fm_action *a)
+{
+	char buf[FM_SIGNAME_MAX];
+	bool closed = a->phase >= FM_ACTION_LAST_RUN;
+
+	fputs("action=", f);
+	fm_status_escape(f, a->name);
+	fprintf(f, "\ntype=%s\nsignals=", a->type->name);
+	for (int s = 1, n = 0; s <= 64; s++) {
+		if (a->signals & FM_SIGBIT(s)) {
+			fprintf(f, "%s%s", n++ ? " " : "", fm_signal_name(s, buf));
+		}
+	}
+	fprintf(f, "\nruns=%lu\nfailures=%lu\n", a->runs, a->failures);
+	if (a->runs) {
+		fprintf(f, "last_start=%lld\n", (long long)a->last_start_wall);
+	} else {
+		fputs("last_start=\n", f);
+	}
+	if (a->runs && !fm_action_busy(a)) {
+		fprintf(f, "last_duration=%llu\nresult=%s\n",
+			(unsigned long long)a->last_duration, fm_result_word(a->result));
+	} else {
+		fprintf(f, "last_duration=\nresult=%s\n",
+			a->runs ? "running" : "");
+	}
+	fprintf(f, "closed=%s\nclose_reason=", closed ? "yes" : "no");
+	fm_status_escape(f, closed && a->close_reason ? a->close_reason : "");
+	fputc('\n', f);
+}
+
+// The file's text into a buffer (*len bytes, the caller frees), or NULL.
+static char *content(const struct fm_status_pub *pub, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+
+	if (!f) {
+		return NULL;
+	}
+	fprintf(f, "format=%d\npid=%ld\nstart_ticks=%llu\nstarted=%lld\n"
+		"config=", FM_STATUS_FORMAT, (long)getpid(), pub->ticks,
+		(long long)pub->started);
+	fm_status_escape(f, pub->config);
+	fprintf(f, "\nreloads=%lu\nwritten=%lld\n", pub->reloads,
+		(long long)fm_wall_ms());
+	for (size_t i = 0; i < pub->set->n; i++) {
+		write_action(f, pub->set->v[i]);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+// Writes the temporary file and renames it over the status file.
+static void write_file(struct fm_status_pub *pub)
+{
+	size_t len = 0, done = 0;
+	char *text = content(pub, &len);
+	int fd, r;
+
+	pub->written = fm_now_ms();
+	if (!text) {
+		fm_log(FM_LOG_ERROR, NULL, NULL, "status file: out of memory");
+		return;
+	}
+	unlinkat(pub->dirfd, pub->tmp, 0); // a stale one, from a crash
+	fd = openat(pub->dirfd, pub->tmp, O_CREAT | O_EXCL | O_WRONLY |
+		O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0 || fchmod(fd, 0640) < 0 || (pub->group != (gid_t)-1 &&
+			fchown(fd, (uid_t)-1, pub->group) < 0) ||
+			fstat(fd, &pub->mine) < 0) {
+		goto fail;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno != EINTR) {
+			goto fail;
+		}
+		done += n > 0 ? (size_t)n : 0;
+	}
+	r = close(fd);
+	fd = -1;
+	if (r < 0 || renameat(pub->dirfd, pub->tmp, pub->dirfd, pub->name) < 0) {
+		goto fail;
+	}
+	pub->failing = false;
+	free(text);
+	return;
+fail:
+	// Once until a write succeeds again, not four times a second.
+	if (!pub->failing) {
+		fm_log(FM_LOG_WARNING, NULL, NULL, "cannot write the status file "
+			"%s/%s: %s", pub->dir, pub->name, strerror(errno));
+	}
+	pub->failing = true;
+	if (fd >= 0) {
+		close(fd);
+	}
+	unlinkat(pub->dirfd, pub->tmp, 0);
+	free(text);
+}
+
+static void on_timer(void *owner)
+{
+	write_file(owner);
+}
+
+void fm_status_pub_changed(struct fm_status_pub *pub)
+{
+	uint64_t wait;
+
+	if (!pub) {
+		return;
+	}
+	// The pacing of STATUS= (notify.c), with a timer of our own.
+	wait = fm_pace(pub->written, FM_STATUS_MS, fm_now_ms());
+	fm_source_set_time(pub->timer, wait);
+	if (!wait) {
+		write_file(pub);
+	}
+}
+
+void fm_status_pub_reloaded(struct fm_status_pub *pub)
+{
+	if (pub) {
+		pub->reloads++;
+		fm_status_pub_changed(pub);
+	}
+}
+
+void fm_status_pub_destroy(struct fm_status_pub *pub)
+{
+	struct stat st;
+
+	if (!pub) {
+		return;
+	}
+	// Only our own: a later instance for the same file may have replaced it.
+	if (pub->written && fstatat(pub->dirfd, pub->name, &st,
+			AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == pub->mine.st_ino &&
+			st.st_dev == pub->mine.st_dev) {
+		unlinkat(pub->dirfd, pub->name, 0);
+	}
+	close(pub->dirfd);
+	fm_source_free(pub->timer);
+	free(pub);
+}
