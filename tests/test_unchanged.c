@@ -63,9 +63,10 @@ static void test_sha256_vectors(void **state)
 
 /* ---- the daemon ---- */
 
-// The probe prints $DIR/answer and exits with $DIR/status; with $DIR/slow
-// present it first sleeps (for the timeout case).
-static const char *probe_conf(const char *extra_globals, const char *probe)
+// The probe, run by shell, prints $DIR/answer and exits with $DIR/status;
+// with $DIR/slow present it first sleeps (for the timeout case).
+static const char *shell_probe_conf(const char *shell,
+	const char *extra_globals, const char *probe)
 {
 	const char *script = tp_fmt("%s/probe.sh", tp_dir);
 
@@ -73,10 +74,15 @@ static const char *probe_conf(const char *extra_globals, const char *probe)
 		"cat %s/answer\nexit $(cat %s/status)\n", tp_dir, tp_dir, tp_dir)));
 	return tp_fmt("[flagman]\nlog_level = info\n%s\n"
 		"[probe]\naction = exec\nsignal = usr1\n"
-		"command = /bin/sh %s\non_unchanged = stop\n%s\n"
+		"command = %s %s\non_unchanged = stop\n%s\n"
 		"[next]\naction = print\nsignal = usr1\nmessage = next\n"
 		"[end]\naction = print\nsignal = usr2\nmessage = end\n",
-		extra_globals, script, probe);
+		extra_globals, shell, script, probe);
+}
+
+static const char *probe_conf(const char *extra_globals, const char *probe)
+{
+	return shell_probe_conf("/bin/sh", extra_globals, probe);
 }
 
 static void set_probe(const char *answer, int status)
@@ -353,6 +359,102 @@ static void test_record_symlink(void **state)
 	assert_string_equal(tp_file(tp_fmt("%s/target", tp_dir)), "kept\n");
 }
 
+// A run whose program could not start is a failure and leaves the memory
+// as it was.  (The program is found through PATH, which makes flagman
+// fork and exec, and report the failure, under valgrind too.)
+static void test_not_started_keeps_memory(void **state)
+{
+	const char *bin = tp_fmt("%s/bin", tp_dir);
+	const char *sh = tp_fmt("%s/probe-sh", bin);
+	struct t_proc p;
+
+	(void)state;
+	assert_int_equal(mkdir(bin, 0755), 0);
+	assert_int_equal(symlink("/bin/sh", sh), 0);
+	set_probe("a\n", 0);
+	start(&p, shell_probe_conf("probe-sh", "", tp_fmt("output = null\n"
+		"environment = PATH=%s", bin)));
+	round_expect(&p, CHANGED);
+	assert_int_equal(unlink(sh), 0);
+	round_expect(&p, CHANGED); // a failure: on_failure = continue
+	assert_true(t_err_until(&p, "cannot execute 'probe-sh'", T_TIMEOUT));
+	assert_int_equal(symlink("/bin/sh", sh), 0);
+	round_expect(&p, SAME);
+	stop(&p);
+}
+
+// output = inherit when nobody reads flagman's stdout: what does not fit
+// is dropped with one warning, the loop goes on, and the comparison still
+// covers every byte.
+static void test_relay_full(void **state)
+{
+	const char *mark = tp_fmt("%s/mark", tp_dir);
+	const char *dropped = "bytes of the program's output could not go to "
+		"flagman's standard output (it would block) and were dropped";
+	char *path = t_write(tp_dir, "flagman.conf", tp_fmt("[flagman]\n"
+		"log_level = info\n[probe]\naction = exec\nsignal = usr1\n"
+		"command = head -c 300000 /dev/zero\non_unchanged = stop\n"
+		"[mark]\naction = write\nsignal = usr1\npath = %s\n"
+		"content = ran\\n\nappend = yes\n", mark));
+	struct t_proc p;
+
+	(void)state;
+	t_start(&p, (const char *const[]){ "flagman", "-c", path, NULL }, NULL,
+		true);
+	assert_true(t_notify_until(&p, "READY=1", T_TIMEOUT));
+	t_send(&p, SIGUSR1);
+	assert_true(t_err_until(&p, dropped, T_TIMEOUT));
+	tp_expect_file(mark, "ran\n");
+	t_send(&p, SIGUSR1);
+	assert_true(t_err_until(&p, dropped, T_TIMEOUT));
+	assert_true(t_err_until(&p, "[probe]: output and exit status unchanged",
+		T_TIMEOUT));
+	assert_string_equal(tp_file(mark), "ran\n");
+	free(path);
+	stop(&p);
+}
+
+// --dump shows on_unchanged (default included) and state_directory.
+static void test_dump(void **state)
+{
+	char *path = t_write(tp_dir, "flagman.conf", tp_fmt("[flagman]\n"
+		"state_directory = %s/state\n[a]\naction = exec\nsignal = usr1\n"
+		"command = true\n", tp_dir));
+	char out[8192], err[4096];
+
+	(void)state;
+	assert_int_equal(t_run((const char *const[]){ "flagman", "--dump",
+		"-c", path, NULL }, out, sizeof(out), err, sizeof(err)), 0);
+	assert_non_null(strstr(out, tp_fmt("\nstate_directory = %s/state\n",
+		tp_dir)));
+	assert_non_null(strstr(out, "\non_unchanged = continue\n"));
+	free(path);
+}
+
+// A reload to an unsafe state directory is refused: the running
+// configuration, and its memory, stay.
+static void test_reload_unsafe(void **state)
+{
+	const char *dir = tp_fmt("%s/open", tp_dir);
+	struct t_proc p;
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	set_probe("a\n", 0);
+	start(&p, probe_conf("", "output = null"));
+	round_expect(&p, CHANGED);
+	free(t_write(tp_dir, "flagman.conf", probe_conf(tp_fmt(
+		"state_directory = %s", dir), "output = null")));
+	t_kill(&p, SIGHUP);
+	assert_true(t_err_until(&p, tp_fmt("state_directory: refusing %s: "
+		"owned by uid", dir), T_TIMEOUT));
+	assert_true(t_err_until(&p, "reload failed: 1 error; keeping the "
+		"running configuration", T_TIMEOUT));
+	round_expect(&p, SAME);
+	stop(&p);
+}
+
 /* ---- the DNS example ---- */
 
 // conf/examples/dns-notify.conf with stand-in dig and curl first in PATH:
@@ -440,6 +542,10 @@ int main(void)
 		T(test_unsafe_mode),
 		T(test_check_creates_nothing),
 		T(test_record_symlink),
+		T(test_not_started_keeps_memory),
+		T(test_relay_full),
+		T(test_dump),
+		T(test_reload_unsafe),
 		T(test_dns_example),
 	};
 	const struct CMUnitTest root_tests[] = {
