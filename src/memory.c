@@ -29,7 +29,8 @@ static char dir_path[PATH_MAX];
 
 /* ---- the directory ---- */
 
-// What is wrong with the directory st (at path), or NULL.
+// Is something wrong with the directory st (at path)?  Then true, with
+// the message in err.
 static bool dir_problem(const struct fm_safe *s, const struct stat *st,
 	const char *path, char *err, size_t errlen)
 {
