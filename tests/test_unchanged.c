@@ -185,6 +185,23 @@ static void test_log_compares(void **state)
 	stop(&p);
 }
 
+// The STATUS= line says that the last chain ended unchanged.
+static void test_status_text(void **state)
+{
+	struct t_proc p;
+
+	(void)state;
+	set_probe("a\n", 0);
+	start(&p, probe_conf("", "output = null"));
+	t_send(&p, SIGUSR1);
+	t_expect_out(&p, (const char *const[]){ "next", NULL });
+	assert_true(t_notify_until(&p, "; last: USR1 ok", T_TIMEOUT));
+	t_send(&p, SIGUSR1);
+	assert_true(t_notify_until(&p, "; last: USR1 ok, unchanged",
+		T_TIMEOUT));
+	stop(&p);
+}
+
 // A run that timed out is a failure and leaves the memory as it was.
 static void test_timeout_keeps_memory(void **state)
 {
@@ -535,6 +552,7 @@ int main(void)
 		T(test_runs),
 		T(test_inherit_relays),
 		T(test_log_compares),
+		T(test_status_text),
 		T(test_timeout_keeps_memory),
 		T(test_reload),
 		T(test_restart),
