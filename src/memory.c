@@ -76,6 +76,12 @@ static int open_dir(struct fm_safe *s, const char *path, bool create,
 		made = true;
 		fd = openat(s->dirfd, s->name, flags);
 	}
+	if (fd < 0 && errno == ENOENT && !create) {
+		// What flagman would create: is the directory above fit for it?
+		st = (struct stat){ .st_mode = S_IFDIR | 0755, .st_uid = geteuid(),
+			.st_gid = getegid() };
+		return dir_problem(s, &st, path, err, errlen) ? -EPERM : -ENOENT;
+	}
 	if (fd < 0) {
 		int r = -errno;
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));

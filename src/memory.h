@@ -30,8 +30,9 @@ struct fm_memory {
  * Opens cfg->state_directory (when set) into cfg->state_dirfd, checking
  * that it is a directory owned by flagman's user, not writable by group
  * or others, and that no other user can replace it (src/safepath.c).  A
- * missing directory is created (mode 0755) when create is set, else
- * accepted as it is.  false, with the problem at the key's place in diag.
+ * missing directory is created (mode 0755) when create is set; else only
+ * the directories above it are checked.  false, with the problem at the
+ * key's place in diag.
  */
 bool fm_memory_open_dir(struct fm_config *cfg, bool create,
 	struct fm_diag *diag);

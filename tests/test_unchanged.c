@@ -339,6 +339,9 @@ static void test_unsafe_mode(void **state)
 	// Through a directory others can write in: refused too.
 	assert_int_equal(mkdir(tp_fmt("%s/state/sub", tp_dir), 0755), 0);
 	expect_refused(tp_fmt("%s/sub", dir), "can replace it");
+	// Missing there: --check refuses it too, and start-up creates nothing.
+	expect_refused(tp_fmt("%s/missing", dir), "can replace it");
+	assert_int_equal(access(tp_fmt("%s/missing", dir), F_OK), -1);
 }
 
 // --check creates nothing; a symlink is not followed to a record.
@@ -531,6 +534,25 @@ static void test_dns_example(void **state)
 
 /* ---- as root ---- */
 
+// A directory below one that another user owns: refused, by --check too
+// before it exists (flagman would create it there).
+static void test_foreign_parent(void **state)
+{
+	const char *user = tp_fmt("%s/user", tp_dir);
+	const char *dir = tp_fmt("%s/state", user);
+	const char *why = tp_fmt("refusing %s: uid 65534 can replace it", dir);
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(mkdir(user, 0755), 0);
+	assert_int_equal(chown(user, 65534, 65534), 0);
+	expect_refused(dir, why);
+	// Neither --check nor start-up left a directory behind.
+	assert_int_equal(stat(dir, &st), -1);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	expect_refused(dir, why);
+}
+
 // A directory that another user owns is refused.
 static void test_foreign_owner(void **state)
 {
@@ -568,6 +590,7 @@ int main(void)
 	};
 	const struct CMUnitTest root_tests[] = {
 		T(test_foreign_owner),
+		T(test_foreign_parent),
 	};
 
 	return T_RUN_GROUPS(tests, root_tests);
