@@ -43,7 +43,8 @@ static void expect_digest(const char *data, size_t len, size_t repeat,
 
 static void test_sha256_vectors(void **state)
 {
-	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomn"
+		"opnopq";
 	char a[1000];
 
 	(void)state;
