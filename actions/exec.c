@@ -2,7 +2,11 @@
  * exec: runs a program (no shell) and waits for it without blocking the
  * loop.  The child is started by spawn.c in its own process group; a timeout
  * sends kill_signal to that group and SIGKILL after kill_grace.  With
- * output = log, each line the child writes goes to flagman's log.
+ * output = log, each line the child writes goes to flagman's log.  With
+ * on_unchanged = stop, its standard output is always read by flagman and
+ * hashed on the way (then logged, relayed or discarded as output says),
+ * and a run that exits as the last did, with the same output, ends the
+ * chain (src/memory.c remembers it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +22,7 @@
 
 #include "flagman/action.h"
 #include "env.h"
+#include "memory.h"
 #include "schema.h"
 #include "signals.h"
 #include "spawn.h"
@@ -25,6 +30,7 @@
 
 enum output { OUT_INHERIT, OUT_LOG, OUT_NULL };
 enum on_failure { FAIL_CONTINUE, FAIL_STOP };
+enum on_unchanged { SAME_CONTINUE, SAME_STOP };
 enum phase { IDLE, RUNNING, TERMINATING, KILLING };
 
 // The environment of a user= that is a number without a passwd entry:
@@ -49,6 +55,7 @@ struct exec {
 	bool clear_environment;
 	int output;
 	int on_failure;
+	int on_unchanged;
 
 	/* resolved by set_up: the child's identity and its environment */
 	bool set_ids;
@@ -64,6 +71,10 @@ struct exec {
 	int report_fd;
 	bool timed_out, stopping;
 	struct fm_stream out, err;
+
+	/* on_unchanged = stop: the last run that exited, and this one's */
+	struct fm_memory memory;
+	struct fm_sha256 digest;
 };
 
 static enum fm_result failure(const struct exec *e)
@@ -143,6 +154,27 @@ static void describe(int wstatus, char *buf, size_t size)
 		WCOREDUMP(wstatus) ? ", core dumped" : "");
 }
 
+/*
+ * on_unchanged = stop, a run whose program exited (whatever its status):
+ * true when it exited as the remembered run did, with the same output;
+ * else it is remembered (and its record saved) instead.
+ */
+static bool unchanged(struct fm_action *action, struct exec *e, int status)
+{
+	struct fm_memory now = { .known = true, .status = status };
+
+	fm_sha256_final(&e->digest, now.digest);
+	if (e->memory.known && e->memory.status == status &&
+			memcmp(e->memory.digest, now.digest, sizeof(now.digest)) == 0) {
+		return true;
+	}
+	fm_action_log(action, FM_LOG_DEBUG, "%s", e->memory.known ?
+		"output or exit status changed" : "first run: nothing to compare");
+	e->memory = now;
+	fm_memory_save(action, &e->memory);
+	return false;
+}
+
 // The child has been reaped (wstatus), or left behind (NULL): log how it
 // ended and complete the run.
 static void finish(struct fm_action *action, struct exec *e,
@@ -150,6 +182,7 @@ static void finish(struct fm_action *action, struct exec *e,
 {
 	enum fm_result result = FM_RESULT_OK;
 	char why[600], how[64] = "left behind";
+	bool started = true;
 
 	fm_stream_drain(&e->out);
 	fm_stream_drain(&e->err);
@@ -157,6 +190,7 @@ static void finish(struct fm_action *action, struct exec *e,
 		if (fm_spawn_report(e->report_fd, e->argv[0], e->working_directory,
 				why, sizeof(why))) {
 			fm_action_log(action, FM_LOG_ERROR, "%s", why);
+			started = false;
 		}
 		close(e->report_fd);
 		e->report_fd = -1;
@@ -168,7 +202,12 @@ static void finish(struct fm_action *action, struct exec *e,
 	if (wstatus) {
 		describe(*wstatus, how, sizeof(how));
 	}
-	if (wstatus && WIFEXITED(*wstatus) && WEXITSTATUS(*wstatus) == 0 &&
+	if (e->on_unchanged == SAME_STOP && started && wstatus &&
+			WIFEXITED(*wstatus) && !e->timed_out && !e->stopping &&
+			unchanged(action, e, WEXITSTATUS(*wstatus))) {
+		fm_action_log(action, FM_LOG_INFO, "%s", how);
+		result = FM_RESULT_UNCHANGED;
+	} else if (wstatus && WIFEXITED(*wstatus) && WEXITSTATUS(*wstatus) == 0 &&
 			!e->timed_out) {
 		fm_action_log(action, FM_LOG_INFO, "%s", how);
 	} else if (e->stopping) {
@@ -227,11 +266,13 @@ static bool start(struct fm_action *action, struct exec *e,
 		.set_ids = e->set_ids, .out_fd = -1, .err_fd = -1,
 		.null_output = e->output == OUT_NULL,
 	};
+	bool capture = e->on_unchanged == SAME_STOP;
 	pid_t pid;
 
-	if (e->output == OUT_LOG &&
+	if ((e->output == OUT_LOG || capture) &&
 			(!fm_stream_open(action, &e->out, FM_LOG_INFO, &sp.out_fd) ||
-			!fm_stream_open(action, &e->err, FM_LOG_WARNING, &sp.err_fd))) {
+			(e->output == OUT_LOG && !fm_stream_open(action, &e->err,
+				FM_LOG_WARNING, &sp.err_fd)))) {
 		int err = errno;
 
 		fm_action_log(action, FM_LOG_ERROR, "cannot create a pipe for the "
@@ -241,6 +282,13 @@ static bool start(struct fm_action *action, struct exec *e,
 		}
 		fm_stream_close(&e->out);
 		return false;
+	}
+	if (capture) {
+		// Every byte is hashed as it is read: nothing piles up.
+		fm_sha256_init(&e->digest);
+		e->out.digest = &e->digest;
+		e->out.route = e->output == OUT_LOG ? FM_STREAM_LOG :
+			e->output == OUT_NULL ? FM_STREAM_DISCARD : FM_STREAM_RELAY;
 	}
 	pid = fm_spawn(&sp, &e->report_fd);
 	if (sp.out_fd >= 0) {
@@ -428,6 +476,9 @@ static int exec_set_up(struct fm_action *action, void *state)
 
 	e->report_fd = e->out.fd = e->err.fd = -1;
 	e->gid = e->group;
+	if (e->on_unchanged == SAME_STOP) {
+		fm_memory_load(action, &e->memory);
+	}
 	if (e->user == (uid_t)-1 && e->group == (gid_t)-1) {
 		return 0;
 	}
@@ -542,6 +593,11 @@ static const struct fm_arg_spec exec_args[] = {
 		.offset = offsetof(struct exec, on_failure),
 		.choices = failure_choices,
 		.help = "stop: skip the rest of the chain when the program fails" },
+	{ "on_unchanged", FM_ARG_ENUM, .default_value = "continue",
+		.offset = offsetof(struct exec, on_unchanged),
+		.choices = failure_choices,
+		.help = "stop: skip the rest of the chain (a success) when the "
+			"program exits with the same status and output as last time" },
 	{ 0 },
 };
 

@@ -61,7 +61,8 @@ static void set_stdio(const struct fm_spawn *sp, int report_fd)
 		fail(report_fd, ST_STDIO);
 	}
 	if (sp->null_output) {
-		out = err = null;
+		out = sp->out_fd >= 0 ? out : null;
+		err = sp->err_fd >= 0 ? err : null;
 	}
 	if (dup2(null, STDIN_FILENO) < 0 ||
 			(out >= 0 && dup2(out, STDOUT_FILENO) < 0) ||
@@ -158,8 +159,10 @@ static bool spawn_fast(const struct fm_spawn *sp, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	int out = sp->null_output ? STDIN_FILENO : sp->out_fd;
-	int err = sp->null_output ? STDIN_FILENO : sp->err_fd;
+	int out = sp->out_fd >= 0 || !sp->null_output ? sp->out_fd :
+		STDIN_FILENO;
+	int err = sp->err_fd >= 0 || !sp->null_output ? sp->err_fd :
+		STDIN_FILENO;
 	sigset_t none, all;
 	bool ok;
 

@@ -23,7 +23,7 @@ struct fm_spawn {
 	gid_t gid;
 	bool set_ids;       /* change uid/gid/groups at all */
 	int out_fd, err_fd; /* -1: inherit flagman's */
-	bool null_output;   /* stdout and stderr to /dev/null */
+	bool null_output;   /* stdout and stderr (those of -1) to /dev/null */
 };
 
 /* Exit status of a child that could not be started. */

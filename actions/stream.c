@@ -6,11 +6,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "loop.h"
+#include "sha256.h"
 #include "stream.h"
 
 // What is read at most after the child ended, per stream: a grandchild may
@@ -67,6 +71,79 @@ static void flush_lines(struct fm_stream *s, bool all)
 	}
 }
 
+/*
+ * Relaying to flagman's stdout must never make the loop wait.  A socket
+ * (journald's, under systemd) takes send(MSG_DONTWAIT); a regular file
+ * never makes a writer wait; a pipe or a terminal gets a descriptor of our
+ * own, opened anew through /proc with O_NONBLOCK (setting it on descriptor
+ * 1 would change it for every process sharing it), or, failing that, is
+ * polled before each write of at most PIPE_BUF bytes.  What finds no room
+ * is dropped, and counted for one warning per run.
+ */
+enum relay_how { HOW_UNKNOWN, HOW_SEND, HOW_WRITE, HOW_POLL };
+static enum relay_how how;
+static int relay_fd = STDOUT_FILENO;
+
+static void relay_check(void)
+{
+	struct stat st;
+	int fd;
+
+	how = HOW_POLL;
+	if (fstat(STDOUT_FILENO, &st) < 0) {
+		return;
+	}
+	if (S_ISSOCK(st.st_mode)) {
+		how = HOW_SEND;
+	} else if (S_ISREG(st.st_mode)) {
+		how = HOW_WRITE;
+	} else if ((fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK |
+			O_CLOEXEC | O_NOCTTY)) >= 0) {
+		relay_fd = fd;
+		how = HOW_WRITE;
+	}
+}
+
+static ssize_t relay_some(const char *p, size_t n)
+{
+	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	switch (how) {
+	case HOW_SEND:
+		return send(STDOUT_FILENO, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	case HOW_WRITE:
+		return write(relay_fd, p, n);
+	default:
+		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT)) {
+			errno = EAGAIN;
+			return -1;
+		}
+		return write(STDOUT_FILENO, p, n < PIPE_BUF ? n : PIPE_BUF);
+	}
+}
+
+static void relay(struct fm_stream *s, const char *p, size_t n)
+{
+	ssize_t w;
+
+	if (how == HOW_UNKNOWN) {
+		relay_check();
+	}
+	while (n > 0) {
+		w = relay_some(p, n);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			s->drop_errno = w < 0 ? errno : EIO;
+			s->dropped += n;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 enum pumped { MORE, WAIT, END };
 
 static enum pumped pump(struct fm_stream *s)
@@ -74,8 +151,15 @@ static enum pumped pump(struct fm_stream *s)
 	ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
 
 	if (n > 0) {
-		s->len += (size_t)n;
-		flush_lines(s, false);
+		if (s->digest) {
+			fm_sha256_update(s->digest, s->buf + s->len, (size_t)n);
+		}
+		if (s->route == FM_STREAM_LOG) {
+			s->len += (size_t)n;
+			flush_lines(s, false);
+		} else if (s->route == FM_STREAM_RELAY) {
+			relay(s, s->buf, (size_t)n);
+		}
 		return MORE;
 	}
 	if (n < 0 && errno == EINTR) {
@@ -141,6 +225,14 @@ void fm_stream_close(struct fm_stream *s)
 		return;
 	}
 	flush_lines(s, true);
+	if (s->dropped) {
+		fm_action_log(s->action, FM_LOG_WARNING, "%zu bytes of the "
+			"program's output could not go to flagman's standard output "
+			"(%s) and were dropped", s->dropped, s->drop_errno == EAGAIN ||
+			s->drop_errno == EWOULDBLOCK ? "it would block" :
+			strerror(s->drop_errno));
+		s->dropped = 0;
+	}
 	fm_source_free(s->src);
 	s->src = NULL;
 	close(s->fd);

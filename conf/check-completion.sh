@@ -86,7 +86,7 @@ expect "files after --config=" "$dir/a.conf" \
 	"$(complete_text "flagman --config=$dir/a")"
 expect "argument names after --arg" $'delay=\nmessage=' \
 	"$(complete_text 'flagman --usr1 delay_print x --arg ')"
-expect "argument names after -a, for --on" "on_failure=" \
+expect "argument names after -a, for --on" $'on_failure=\non_unchanged=' \
 	"$(complete_text 'flagman --on usr2 exec /bin/true -a on_')"
 expect "argument names after --arg=" "message=" \
 	"$(complete_text 'flagman -q --hup print x --arg=')"

@@ -134,7 +134,8 @@ static void finish(struct fm_action *a, enum fm_result r)
 {
 	if (fm_action_busy(a)) {
 		a->last_duration = fm_now_ms() - a->last_start;
-		a->failures += r != FM_RESULT_OK;
+		a->failures += r == FM_RESULT_FAILED ||
+			r == FM_RESULT_FAILED_STOP;
 	}
 	if (a->phase == FM_ACTION_RUNNING) {
 		move(a, FM_ACTION_DONE);

@@ -282,6 +282,9 @@ bool fm_config_dump(struct fm_config *cfg, FILE *out)
 		fm_duration_text(cfg->stop_timeout_ms, num));
 	fprintf(out, "log_level = %s\n", fm_log_level_name(cfg->log_level));
 	add_setting(&dir, "plugin_dir", plugin_dir);
+	if (cfg->state_directory) {
+		add_setting(&dir, "state_directory", cfg->state_directory);
+	}
 	if (dir.failed) {
 		fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
 		exact = false;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "diag.h"
@@ -110,6 +111,7 @@ struct fm_config *fm_config_create(void)
 	if (cfg) {
 		cfg->def_index.name_of = def_name;
 		cfg->def_index.ctx = cfg;
+		cfg->state_dirfd = -1;
 	}
 	return cfg;
 }
@@ -150,6 +152,10 @@ void fm_config_destroy(struct fm_config *cfg)
 	}
 	free(cfg->plugin_dir);
 	free(cfg->pace);
+	free(cfg->state_directory);
+	if (cfg->state_dirfd >= 0) {
+		close(cfg->state_dirfd);
+	}
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		free(cfg->files[i]);
 	}

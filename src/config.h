@@ -64,6 +64,8 @@ struct fm_config {
 	uint64_t stop_timeout_ms;
 	int log_level;
 	char *plugin_dir;
+	char *state_directory; /* NULL: on_unchanged remembers in memory only */
+	int state_dirfd; /* opened by fm_memory_open_dir(); -1: none */
 	struct fm_setting *globals; /* [flagman] keys as written */
 	size_t nglobals;
 

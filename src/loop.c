@@ -18,6 +18,7 @@
 #include "actionset.h"
 #include "pacing.h"
 #include "status.h"
+#include "memory.h"
 
 #define NSIGS 65 /* signal numbers 1..64 */
 
@@ -307,7 +308,10 @@ static void on_status_timer(void *owner)
 
 bool fm_loop_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 {
+	// New actions load their on_unchanged records from cfg's directory.
+	fm_memory_use(cfg);
 	if (!fm_actionset_swap_in(&loop->set, loop, cfg)) {
+		fm_memory_use(loop->cfg);
 		return false;
 	}
 	fm_config_destroy(loop->cfg);
@@ -397,7 +401,7 @@ static void complete(struct fm_loop *loop)
 
 	loop->chain.current = NULL;
 	fm_status_pub_changed(loop->pub);
-	if (result != FM_RESULT_OK) {
+	if (result != FM_RESULT_OK && result != FM_RESULT_UNCHANGED) {
 		loop->chain.failed = true;
 		fm_log(FM_LOG_INFO, a->name, a->signame, "run failed");
 	}
@@ -406,6 +410,11 @@ static void complete(struct fm_loop *loop)
 		fm_log(FM_LOG_INFO, a->name, a->signame,
 			"skipping the rest of the chain (on_failure = stop)");
 		end_chain(loop, "stopped after a failure");
+	} else if (result == FM_RESULT_UNCHANGED && loop->chain.active) {
+		fm_log(FM_LOG_INFO, a->name, a->signame, "output and exit status "
+			"unchanged; skipping the rest of the chain (on_unchanged = "
+			"stop)");
+		end_chain(loop, loop->chain.failed ? "failed" : "ok, unchanged");
 	}
 }
 

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "diag.h"
 #include "log.h"
+#include "memory.h"
 #include "notify.h"
 #include "registry.h"
 #include "signals.h"
@@ -60,7 +61,10 @@ static struct fm_config *load(void *data, struct fm_diag *diag)
 	load_plugins(cfg, ctx->reg, diag);
 	fm_cli_apply(ctx->cli, cfg, ctx->reg, diag);
 	// Even after errors: resolving finds the sections' problems too.
-	if (!fm_config_resolve(cfg, ctx->reg, diag)) {
+	// --check and --dump leave a missing state directory uncreated.
+	if (!fm_config_resolve(cfg, ctx->reg, diag) ||
+			!fm_memory_open_dir(cfg, ctx->cli->mode != FM_MODE_CHECK &&
+			ctx->cli->mode != FM_MODE_DUMP, diag)) {
 		fm_config_destroy(cfg);
 		return NULL;
 	}

@@ -35,6 +35,8 @@ static const struct fm_arg_spec global_args[] = {
 		.offset = offsetof(struct fm_config, log_level) },
 	{ "plugin_dir", FM_ARG_PATH, .default_value = FM_PLUGIN_DIR,
 		.offset = offsetof(struct fm_config, plugin_dir) },
+	{ "state_directory", FM_ARG_PATH,
+		.offset = offsetof(struct fm_config, state_directory) },
 	{ 0 },
 };
 
@@ -340,8 +342,10 @@ static void resolve_globals(struct fm_config *cfg, struct fm_diag *diag)
 	char err[512];
 
 	for (const struct fm_arg_spec *a = global_args; a->name; a++) {
-		fm_value_parse(a, a->default_value, (char *)cfg + a->offset, err,
-			sizeof(err));
+		if (a->default_value) {
+			fm_value_parse(a, a->default_value, (char *)cfg + a->offset,
+				err, sizeof(err));
+		}
 	}
 	cfg->reload_signal_set = false;
 	for (size_t i = 0; i < cfg->nglobals; i++) {

@@ -132,6 +132,8 @@ const char *fm_result_word(enum fm_result result)
 	case FM_RESULT_FAILED:
 	case FM_RESULT_FAILED_STOP:
 		return "failed";
+	case FM_RESULT_UNCHANGED:
+		return "unchanged";
 	}
 	return "unknown";
 }

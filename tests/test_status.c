@@ -277,6 +277,38 @@ static void test_reload(void **state)
 	tp_stop(&p);
 }
 
+// An exec probe that finds its output as last time: result unchanged, a
+// success (failures stay 0), and the rest of its chain not run.
+static void test_unchanged(void **state)
+{
+	char out[4096], err[4096];
+	struct t_proc p;
+
+	(void)state;
+	tp_strings_keep(t_write(tp_dir, "f.conf", "[probe]\naction = exec\n"
+		"signal = usr1\ncommand = /bin/echo same\noutput = null\n"
+		"on_unchanged = stop\n\n"
+		"[after]\naction = print\nsignal = usr1\nmessage = after\n"));
+	start(&p);
+	t_send(&p, SIGUSR1);
+	expect_in_file("action=after\ntype=print\nsignals=USR1\nruns=1\n");
+	t_send(&p, SIGUSR1);
+	expect_in_file("action=probe\ntype=exec\nsignals=USR1\nruns=2\n"
+		"failures=0\n");
+	expect_in_file("\nresult=unchanged\nclosed=no\n");
+	assert_non_null(strstr(tp_file(file), "action=after\ntype=print\n"
+		"signals=USR1\nruns=1\nfailures=0\n"));
+	assert_int_equal(t_run(ARGS("--status", "-c", conf), out, sizeof(out),
+		err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "\nprobe   exec   USR1    2     0       "));
+	assert_non_null(strstr(out, "  unchanged\nafter   print  USR1    1     0       "));
+	assert_int_equal(t_run(ARGS("--status", "--json", "-c", conf), out,
+		sizeof(out), err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "\"runs\":2,\"failures\":0,"));
+	assert_non_null(strstr(out, "\"result\":\"unchanged\""));
+	tp_stop(&p);
+}
+
 // A run under way: result running, no duration yet; then its end.
 static void test_running(void **state)
 {
@@ -569,6 +601,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, set_up,
 			tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_names, set_up, tp_dir_tear_down),
+		cmocka_unit_test_setup_teardown(test_unchanged, set_up,
+			tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_running, set_up,
 			tp_dir_tear_down),
 		cmocka_unit_test_setup_teardown(test_no_instance, set_up,

@@ -80,6 +80,9 @@ enum fm_result {
 	FM_RESULT_OK = 0,
 	FM_RESULT_FAILED,      /* logged; the chain goes on */
 	FM_RESULT_FAILED_STOP, /* logged; the rest of this chain is skipped */
+	/* The run found nothing new: the rest of this chain is skipped, and
+	 * the chain counts as successful. */
+	FM_RESULT_UNCHANGED,
 };
 
 /* run() returns a result, or this when it will call fm_action_done(). */
