@@ -44,6 +44,9 @@ static long build(const struct fm_actionset *set, bool *kept,
 		if (fresh[n] && !(list[n] = fm_action_create(loop, d))) {
 			goto fail;
 		}
+		if (fresh[n]) {
+			list[n]->cfg = cfg; // the kept ones, once the swap is sure
+		}
 		n++;
 	}
 	return (long)n;
@@ -86,6 +89,9 @@ bool fm_actionset_swap_in(struct fm_actionset *set, struct fm_loop *loop,
 		}
 	}
 	if (n >= 0) {
+		for (i = 0; i < n; i++) {
+			list[i]->cfg = cfg;
+		}
 		free(set->v);
 		set->v = list;
 		set->n = (size_t)n;

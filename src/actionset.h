@@ -31,6 +31,7 @@ struct fm_action {
 	void *state;       /* owned, with its argument values */
 	char *name;
 	char *canon;       /* the definition, compared by reload */
+	const struct fm_config *cfg; /* in force: its state directory */
 	fm_sigmask signals;
 	enum fm_action_state phase;
 	enum fm_result result; /* of the last run */

@@ -308,10 +308,7 @@ static void on_status_timer(void *owner)
 
 bool fm_loop_swap_in(struct fm_loop *loop, struct fm_config *cfg)
 {
-	// New actions load their on_unchanged records from cfg's directory.
-	fm_memory_use(cfg);
 	if (!fm_actionset_swap_in(&loop->set, loop, cfg)) {
-		fm_memory_use(loop->cfg);
 		return false;
 	}
 	fm_config_destroy(loop->cfg);

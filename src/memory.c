@@ -24,9 +24,6 @@
 #define NAME_KEEP 200
 #define RECORD_MAX 512
 
-static int dir_fd = -1;
-static char dir_path[PATH_MAX];
-
 /* ---- the directory ---- */
 
 // Is something wrong with the directory st (at path)?  Then true, with
@@ -127,13 +124,6 @@ bool fm_memory_open_dir(struct fm_config *cfg, bool create,
 	return true;
 }
 
-void fm_memory_use(const struct fm_config *cfg)
-{
-	dir_fd = cfg ? cfg->state_dirfd : -1;
-	snprintf(dir_path, sizeof(dir_path), "%s",
-		cfg && cfg->state_directory ? cfg->state_directory : "");
-}
-
 /* ---- records ---- */
 
 // The record's file name for an action name: letters, digits, '_', '-'
@@ -183,8 +173,8 @@ static int format(const struct fm_action *a, const struct fm_memory *m,
 }
 
 // Reads the record file, at most size - 1 bytes; false with why.
-static bool read_record(const char *name, char *buf, size_t size,
-	const char **why)
+static bool read_record(int dir_fd, const char *name, char *buf,
+	size_t size, const char **why)
 {
 	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 		O_NONBLOCK | O_NOCTTY);
@@ -220,12 +210,14 @@ void fm_memory_load(const struct fm_action *a, struct fm_memory *m)
 	unsigned byte;
 	int status;
 
+	const char *dir_path = a->cfg->state_directory;
+
 	*m = (struct fm_memory){ 0 };
-	if (dir_fd < 0) {
+	if (a->cfg->state_dirfd < 0) {
 		return;
 	}
 	record_name(a->name, name, sizeof(name));
-	if (!read_record(name, buf, sizeof(buf), &why)) {
+	if (!read_record(a->cfg->state_dirfd, name, buf, sizeof(buf), &why)) {
 		if (why) {
 			fm_log(FM_LOG_WARNING, a->name, NULL, "ignoring the record "
 				"%s/%s: %s; the first run counts as a change", dir_path,
@@ -268,7 +260,7 @@ corrupt:
 }
 
 // Creates the temporary file, replacing a leftover of an earlier crash.
-static int create_temp(const char *tmp)
+static int create_temp(int dir_fd, const char *tmp)
 {
 	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	int fd = openat(dir_fd, tmp, flags, 0644);
@@ -282,7 +274,8 @@ static int create_temp(const char *tmp)
 void fm_memory_save(const struct fm_action *a, const struct fm_memory *m)
 {
 	char name[NAME_MAX + 1], tmp[NAME_MAX + 8], buf[RECORD_MAX];
-	int len, fd, err = 0;
+	const char *dir_path = a->cfg->state_directory;
+	int dir_fd = a->cfg->state_dirfd, len, fd, err = 0;
 
 	if (dir_fd < 0 || !m->known) {
 		return;
@@ -291,7 +284,7 @@ void fm_memory_save(const struct fm_action *a, const struct fm_memory *m)
 	// A record's name never starts with '.': the two cannot meet.
 	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
 	len = format(a, m, buf, sizeof(buf));
-	if ((fd = create_temp(tmp)) < 0) {
+	if ((fd = create_temp(dir_fd, tmp)) < 0) {
 		err = errno;
 	} else {
 		errno = 0;

@@ -37,11 +37,8 @@ struct fm_memory {
 bool fm_memory_open_dir(struct fm_config *cfg, bool create,
 	struct fm_diag *diag);
 
-/* Makes cfg's directory (NULL or none: no records) the one actions set up
- * from now on load and save their records in. */
-void fm_memory_use(const struct fm_config *cfg);
-
-/* The record of action a, if the directory in use holds one that belongs
+/* The record of action a, if the state directory of its configuration
+ * (a->cfg) holds one that belongs
  * to its current definition; else m is left unknown (and a foreign or
  * corrupt record is logged). */
 void fm_memory_load(const struct fm_action *a, struct fm_memory *m);
