@@ -217,7 +217,7 @@ static const char *parse(struct b_opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static char self[PATH_MAX], flagman[PATH_MAX + 16];
+	static char self[PATH_MAX], flagman[PATH_MAX + 16], rundir[PATH_MAX];
 	struct b_opts o = { .idle_s = 10, .pings = 4000, .spawns = 800,
 		.starts = 60, .storms = 5, .storm_ms = 2000,
 		.max_sections = 100000 };
@@ -242,6 +242,10 @@ int main(int argc, char **argv)
 		b_die("mkdtemp: %s", strerror(errno));
 	}
 	b_cleanup_at_death(o.tmpdir);
+	// The daemons publish their status files as in production, but in
+	// the benchmark's directory, not in /run/flagman.
+	snprintf(rundir, sizeof(rundir), "%s/run", o.tmpdir);
+	setenv("RUNTIME_DIRECTORY", rundir, 1);
 	o.print_conf = b_write(&o, "print.conf", "[ping]\naction = print\n"
 		"signal = usr1\nmessage = x\n");
 	o.have_exec = has_exec(o.flagman);
