@@ -8,8 +8,9 @@
 # With the flagman-dev package and a plug-in (such as the build's
 # tests/countdown.so), flagman-plugin(3)'s install line is tried too.
 #
-# Needs root, debootstrap, systemd-container and network access the first
-# time (the root tree is cached in /var/cache/flagman-e2e).  The container is
+# Needs root, debootstrap, systemd-container, python3 (to read flagman
+# --status --json) and network access the first time (the root tree is
+# cached in /var/cache/flagman-e2e).  The container is
 # powered off and its cgroups removed whatever happens.
 set -euo pipefail
 
@@ -23,6 +24,7 @@ for f in "$@"; do
 done
 deb=$(realpath "$1")
 ((EUID == 0)) || die "must run as root (debootstrap, systemd-nspawn)"
+command -v python3 >/dev/null || die "python3 is missing"
 # What the container sees in /root/e2e.
 shared=$(mktemp -d /tmp/flagman-e2e-files.XXXXXX)
 cp "$deb" "$shared/flagman.deb"
@@ -76,6 +78,47 @@ write_file() { # PATH CONTENT: inside the container, root-owned, mode 644
 	printf '%s\n' "$2" | ctr sh -c "umask 022 && cat > '$1'"
 }
 usr1() { ctr systemctl kill --kill-whom=main -s SIGUSR1 "${1:-flagman}"; }
+send() { ctr systemctl kill --kill-whom=main -s "SIG$1" "${2:-flagman}"; }
+
+# flagman --status's table, cells one space apart, with what changes from one
+# run of the test to the next replaced: a time by TIME, a run's duration (the
+# cell after its start) by TOOK.
+tabulate() {
+	local d='[0-9]{2}'
+	sed -E "s/[0-9]{4}-$d-$d $d:$d:$d/TIME/g" |
+		awk 'NR > 2 && $6 == "TIME" { $7 = "TOOK" } { $1 = $1; print }'
+}
+status_table() { ctr flagman --status "$@" | tabulate; }
+status_is() { [[ $(status_table "${@:2}") == "$1" ]]; }
+expect_status() { # DESCRIPTION TABLE [ARG...]: what --status ARG... prints
+	local what=$1 want=$2
+	shift 2
+	# The file is rewritten at most every 250 ms: it may lag a little.
+	wait_for "$what" 10 status_is "$want" "$@" ||
+		fail "$what: flagman --status $* printed
+$(status_table "$@" 2>&1)
+instead of
+$want"
+}
+# flagman --status --json, parsed on the host (the tree has no python3):
+# the instance on one line, then one line per action.
+status_json() {
+	ctr flagman --status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(s["format"], s["pid"], s["config"], s["reloads"],
+      type(s["started_ms"]) is int, type(s["written_ms"]) is int)
+for a in s["actions"]:
+    print(a["name"], a["type"], ",".join(a["signals"]), a["runs"],
+          a["failures"], a["result"], a["closed"], a["close_reason"],
+          a["last_start_ms"] is not None, a["last_duration_ms"] is not None)'
+}
+# CMD...: must fail with status 1; its standard error is in $out.
+expect_status_1() {
+	local rc=0
+	out=$("$@" 2>&1 >/dev/null) || rc=$?
+	expect_eq "exit status of $*" 1 "$rc"
+}
 
 # The package's dependencies must be in the tree: there is no network inside.
 deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
@@ -185,6 +228,41 @@ fi
 wait_for "STATUS=last: USR1 ok" 10 status_has flagman "last: USR1 ok" ||
 	fail "STATUS not updated: $(prop flagman StatusText)"
 
+step "flagman --status: the actions' runs, as a table and as JSON"
+table="flagman $pid: /etc/flagman.conf, up since TIME, 0 reloads
+ACTION TYPE SIGNAL RUNS FAILED LAST-RUN TOOK RESULT
+hello print USR1 1 0 TIME TOOK ok
+once print_once USR1 1 0 TIME TOOK ok; closed: Only print once"
+json="1 $pid /etc/flagman.conf 0 True True
+hello print USR1 1 0 ok False None True True
+once print_once USR1 1 0 ok True Only print once True True"
+if [[ $has_exec == yes ]]; then
+	table+="
+stamp exec USR1 1 0 TIME TOOK ok
+sleeper exec USR2 0 0 - - -"
+	json+="
+stamp exec USR1 1 0 ok False None True True
+sleeper exec USR2 0 0 None False None False False"
+fi
+expect_status "flagman --status after a USR1" "$table"
+expect_eq "flagman --status --json" "$json" "$(status_json)"
+expect_eq "the status file's mode and owners" "640 root adm" \
+	"$(ctr stat -c '%a %U %G' /run/flagman/etc-flagman.conf.status)"
+expect_eq "RuntimeDirectory=flagman" "755 root root" \
+	"$(ctr stat -c '%a %U %G' /run/flagman)"
+# A user other than root looks in $XDG_RUNTIME_DIR/flagman unless
+# RUNTIME_DIRECTORY names the directory (flagman(8), STATUS).
+expect_status_1 ctr setpriv --reuid=65534 --regid=65534 --clear-groups \
+	env RUNTIME_DIRECTORY=/run/flagman flagman --status
+expect_eq "flagman --status as nobody" "flagman: cannot read \
+/run/flagman/etc-flagman.conf.status: Permission denied (root and the \
+members of the adm group may read it)" "$out"
+quietly "useradd" ctr useradd --no-create-home --groups adm e2e-adm
+out=$(ctr setpriv --reuid=e2e-adm --regid=e2e-adm --init-groups \
+	env RUNTIME_DIRECTORY=/run/flagman flagman --status | tabulate) ||
+	fail "flagman --status as a member of adm: $out"
+expect_eq "flagman --status as a member of adm" "$table" "$out"
+
 step "a valid edit + systemctl reload takes effect"
 write_file /etc/flagman.d/50-e2e.conf "${conf/hello from e2e/hello again}"
 expect "systemctl reload" ctr systemctl reload flagman
@@ -255,7 +333,25 @@ wait_for "the instance's output" 10 \
 	fail "flagman@demo did not run its action"
 journal_has flagman "demo instance here" &&
 	fail "flagman.service ran flagman@demo's action"
+expect_status "flagman --status -c /etc/flagman/demo.conf" \
+	"flagman $(prop flagman@demo MainPID): /etc/flagman/demo.conf, \
+up since TIME, 0 reloads
+ACTION TYPE SIGNAL RUNS FAILED LAST-RUN TOOK RESULT
+demo print USR2 1 0 TIME TOOK ok" -c /etc/flagman/demo.conf
+expect_eq "StateDirectory=flagman/%i" "directory 755 root" \
+	"$(ctr stat -c '%F %a %U' /var/lib/flagman/demo)"
+
+step "stopping flagman@demo leaves flagman.service's status file"
 expect "systemctl stop flagman@demo" ctr systemctl stop flagman@demo
+expect "flagman.service's status file" \
+	ctr test -f /run/flagman/etc-flagman.conf.status
+out=$(status_table | sed -n 1p) || fail "flagman --status: $out"
+[[ $out == "flagman $pid: /etc/flagman.conf, up since TIME, 1 reload" ]] ||
+	fail "flagman --status after flagman@demo stopped: $out"
+expect_status_1 ctr flagman --status -c /etc/flagman/demo.conf
+expect_eq "flagman --status -c /etc/flagman/demo.conf after the stop" \
+	"flagman: no running instance for /etc/flagman/demo.conf (no status \
+file /run/flagman/etc-flagman-demo.conf.status)" "$out"
 
 step "reinstalling (an upgrade) restarts the running service"
 quietly "dpkg -i again" ctr dpkg -i /root/e2e/flagman.deb
@@ -286,9 +382,133 @@ expect_eq "result after stop" success "$(prop flagman Result)"
 expect_eq "exit status after stop" 0 "$(prop flagman ExecMainStatus)"
 journal_count_ge flagman cleanup $((n + 1)) ||
 	fail "the actions were not torn down at stop"
+expect "no status file after the stop" \
+	ctr test ! -e /run/flagman/etc-flagman.conf.status
+expect_status_1 ctr flagman --status
+expect_eq "flagman --status after the stop" "flagman: no running instance \
+for /etc/flagman.conf (no status file /run/flagman/etc-flagman.conf.status)" \
+	"$out"
 if [[ $has_exec == yes ]]; then
 	out=$(ctr pgrep -a -x sleep || true)
 	[[ -z $out ]] || fail "a program outlived flagman: $out"
+fi
+
+if [[ $has_exec == yes ]]; then
+	step "state_directory: on_unchanged's memory survives a restart"
+	unchanged="output and exit status unchanged; skipping the rest of \
+the chain (on_unchanged = stop)"
+	ctr rm /etc/flagman.d/50-e2e.conf
+	write_file /etc/flagman.d/70-state.conf "[flagman]
+state_directory = /var/lib/flagman
+log_level = info
+
+[probe]
+action = exec
+signal = usr1
+command = /bin/echo same
+on_unchanged = stop
+output = null
+
+[changed]
+action = print
+signal = usr1
+message = the probe saw a change
+
+[sentinel]
+action = print
+signal = winch
+message = sentinel after the chain"
+	# USR2 waits until it has been quiet for 2 s (pacing, further down).
+	write_file /etc/flagman.d/71-pacing.conf "[signal:usr2]
+debounce = 2s
+
+[paced]
+action = exec
+signal = usr2
+command = /bin/sh -c 'echo \"paced chain: \$FLAGMAN_MERGED merged\"'
+output = log"
+	expect "flagman --check" ctr flagman --check
+	expect "systemctl start flagman" ctr systemctl start flagman
+	pid=$(prop flagman MainPID)
+	expect "no record before the first run" \
+		ctr test ! -e /var/lib/flagman/probe
+	# Sends USR1 and waits for STATUS=TEXT, then WINCH, whose line (in the
+	# journal, after whatever USR1's chain logged) says that chain ended.
+	probe_chain() {
+		local n
+		n=$(journal_count flagman "sentinel after the chain")
+		expect "systemctl kill" usr1
+		wait_for "STATUS=$1" 10 status_has flagman "$1" ||
+			fail "STATUS after USR1: $(prop flagman StatusText)"
+		expect "systemctl kill" send WINCH
+		wait_for "the sentinel after the USR1 chain" 10 \
+			journal_count_ge flagman "sentinel after the chain" \
+			$((n + 1)) || fail "no sentinel after the USR1 chain"
+	}
+	probe_chain "last: USR1 ok"
+	expect_eq "chains that saw a change (the first run)" 1 \
+		"$(journal_count flagman "the probe saw a change")"
+	expect_eq "the probe's record" "regular file root" \
+		"$(ctr stat -c '%F %U' /var/lib/flagman/probe)"
+	stamp=$(ctr stat -c %y /var/lib/flagman/probe)
+	probe_chain "last: USR1 ok, unchanged"
+	expect_eq "unchanged runs after the second USR1" 1 \
+		"$(journal_count flagman "$unchanged")"
+	expect_eq "chains that saw a change after the second USR1" 1 \
+		"$(journal_count flagman "the probe saw a change")"
+	expect "systemctl restart flagman" ctr systemctl restart flagman
+	[[ $(prop flagman MainPID) != "$pid" ]] ||
+		fail "systemctl restart did not restart flagman"
+	pid=$(prop flagman MainPID)
+	probe_chain "last: USR1 ok, unchanged"
+	expect_eq "unchanged runs after the restart" 2 \
+		"$(journal_count flagman "$unchanged")"
+	expect_eq "chains that saw a change after the restart" 1 \
+		"$(journal_count flagman "the probe saw a change")"
+	# Written after a change only.
+	expect_eq "the record's time" "$stamp" \
+		"$(ctr stat -c %y /var/lib/flagman/probe)"
+
+	step "[signal:usr2] debounce = 2s: a burst of 20 SIGUSR2 runs one chain"
+	# The time just before the last signal: the chain may not start
+	# sooner than 2 s after it.
+	# shellcheck disable=SC2016 # for the shell in the container
+	last=$(ctr sh -c 'for i in $(seq 19); do
+		systemctl kill --kill-whom=main -s SIGUSR2 flagman || exit 1
+	done
+	date +%s.%N
+	exec systemctl kill --kill-whom=main -s SIGUSR2 flagman') ||
+		fail "20 times systemctl kill -s SIGUSR2"
+	wait_for "the debounced chain" 15 journal_has flagman "paced chain:" ||
+		fail "the debounced chain did not run"
+	n=$(journal_count flagman "sentinel after the chain")
+	expect "systemctl kill" send WINCH
+	wait_for "the sentinel after the USR2 chain" 10 \
+		journal_count_ge flagman "sentinel after the chain" \
+		$((n + 1)) || fail "no sentinel after the USR2 chain"
+	expect_eq "USR2 chains after the burst" 1 \
+		"$(journal_count flagman "paced chain:")"
+	due='USR2: quiet for 2s, the chain is due (\([0-9]*\) arrivals)'
+	out=$(journal flagman | sed -n "s/.*$due.*/\\1/p")
+	if ! [[ $out =~ ^[0-9]+$ ]] || ((out < 1 || out > 20)); then
+		fail "the debounce's line: '$out'"
+	fi
+	# The kernel merges a signal that arrives while one is pending: up to
+	# 20 arrivals, each counted.
+	journal_has flagman "paced chain: $out merged" ||
+		fail "not $out merged: $(journal flagman | grep -F 'chain:')"
+	at=$(ctr journalctl -u flagman -o short-unix --no-pager |
+		awk '/paced chain:/ { t = $1 } END { print t }')
+	awk -v at="$at" -v last="$last" 'BEGIN { exit !(at >= last + 2) }' ||
+		fail "the chain ran early: at $at, the last SIGUSR2 at $last"
+	expect_status "flagman --status after the burst" \
+		"flagman $pid: /etc/flagman.conf, up since TIME, 0 reloads
+ACTION TYPE SIGNAL RUNS FAILED LAST-RUN TOOK RESULT
+probe exec USR1 1 0 TIME TOOK unchanged
+changed print USR1 0 0 - - -
+sentinel print WINCH 2 0 TIME TOOK ok
+paced exec USR2 1 0 TIME TOOK ok"
+	expect "systemctl stop" ctr systemctl stop flagman
 fi
 
 step "removing the package stops a running flagman"
