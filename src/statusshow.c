@@ -400,12 +400,29 @@ static int load(struct shown *sh, const char *path, const char *config,
 	return 0;
 }
 
+/*
+ * Where to look: the daemon's own rule (fm_status_dir) and, for a user who
+ * is not root and has no RUNTIME_DIRECTORY, /run/flagman too, where the
+ * service's file is (a member of adm may read it).  The count, 0 with why.
+ */
+static size_t where(char dirs[2][PATH_MAX], const char **why)
+{
+	const char *rt = getenv("RUNTIME_DIRECTORY");
+	size_t n = fm_status_dir(dirs[0], why) ? 1 : 0;
+
+	if (geteuid() != 0 && !(rt && rt[0])) {
+		snprintf(dirs[n++], PATH_MAX, "/run/flagman");
+	}
+	return n;
+}
+
 int fm_status_show(const char *config, bool json, FILE *out, FILE *err)
 {
-	char dir[PATH_MAX], abs[PATH_MAX], name[NAME_MAX + 1];
-	char path[2 * PATH_MAX + 2], shown[PATH_MAX];
+	char dirs[2][PATH_MAX], abs[PATH_MAX], name[NAME_MAX + 1];
+	char path[2 * PATH_MAX + 2], other[2 * PATH_MAX + 2], shown[PATH_MAX];
 	struct shown sh = { 0 };
 	const char *why = NULL;
+	size_t ndirs;
 	int status;
 
 	if (!fm_status_name(config, abs, name)) {
@@ -417,12 +434,22 @@ int fm_status_show(const char *config, bool json, FILE *out, FILE *err)
 	if (!config) {
 		snprintf(shown, sizeof(shown), "--no-config");
 	}
-	if (!fm_status_dir(dir, &why)) {
+	if (!(ndirs = where(dirs, &why))) {
 		fprintf(err, FM_PROGRAM ": no running instance for %s (no runtime "
 			"directory: %s)\n", shown, why);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	// The first directory that holds the file.
+	snprintf(path, sizeof(path), "%s/%s", dirs[0], name);
+	if (ndirs == 2 && access(path, F_OK) != 0 && errno == ENOENT) {
+		snprintf(other, sizeof(other), "%s/%s", dirs[1], name);
+		if (access(other, F_OK) != 0 && errno == ENOENT) {
+			fprintf(err, FM_PROGRAM ": no running instance for %s (no "
+				"status file %s or %s)\n", shown, path, other);
+			return 1;
+		}
+		memcpy(path, other, sizeof(path));
+	}
 	status = load(&sh, path, shown, err);
 	if (status == 0 && json) {
 		print_json(&sh, out);

@@ -250,16 +250,16 @@ expect_eq "the status file's mode and owners" "640 root adm" \
 	"$(ctr stat -c '%a %U %G' /run/flagman/etc-flagman.conf.status)"
 expect_eq "RuntimeDirectory=flagman" "755 root root" \
 	"$(ctr stat -c '%a %U %G' /run/flagman)"
-# A user other than root looks in $XDG_RUNTIME_DIR/flagman unless
-# RUNTIME_DIRECTORY names the directory (flagman(8), STATUS).
+# A user other than root finds the service's file in /run/flagman when
+# $XDG_RUNTIME_DIR/flagman has none (flagman(8), STATUS).
 expect_status_1 ctr setpriv --reuid=65534 --regid=65534 --clear-groups \
-	env RUNTIME_DIRECTORY=/run/flagman flagman --status
+	env XDG_RUNTIME_DIR=/run/user/65534 flagman --status
 expect_eq "flagman --status as nobody" "flagman: cannot read \
 /run/flagman/etc-flagman.conf.status: Permission denied (root and the \
 members of the adm group may read it)" "$out"
 quietly "useradd" ctr useradd --no-create-home --groups adm e2e-adm
 out=$(ctr setpriv --reuid=e2e-adm --regid=e2e-adm --init-groups \
-	env RUNTIME_DIRECTORY=/run/flagman flagman --status | tabulate) ||
+	flagman --status | tabulate) ||
 	fail "flagman --status as a member of adm: $out"
 expect_eq "flagman --status as a member of adm" "$table" "$out"
 
