@@ -44,8 +44,8 @@ static long build(const struct fm_actionset *set, bool *kept,
 		if (fresh[n] && !(list[n] = fm_action_create(loop, d))) {
 			goto fail;
 		}
-		if (fresh[n]) {
-			list[n]->cfg = cfg; // the kept ones, once the swap is sure
+		if (fresh[n]) { // the kept ones: once the swap is sure
+			list[n]->cfg = cfg;
 		}
 		n++;
 	}
