@@ -4,6 +4,8 @@
  * file, one escaping of values, and the start time of a process.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -140,20 +142,25 @@ const char *fm_result_word(enum fm_result result)
 
 bool fm_status_start_ticks(pid_t pid, unsigned long long *ticks)
 {
-	char path[64], buf[1024], *p;
-	size_t n;
-	FILE *f;
+	char path[64], buf[1024], *p, *end;
+	ssize_t n;
+	int fd;
 
 	if (pid) {
 		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	} else {
 		snprintf(path, sizeof(path), "/proc/self/stat");
 	}
-	if (!(f = fopen(path, "re"))) {
+	// open and read, not stdio: the daemon calls this once, and stdio's
+	// scanning would stay in its memory for nothing.
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		return false;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		return false;
+	}
 	buf[n] = '\0';
 	// The name, field 2, may hold anything up to its last ')'.
 	if (!(p = strrchr(buf, ')'))) {
@@ -165,7 +172,9 @@ bool fm_status_start_ticks(pid_t pid, unsigned long long *ticks)
 			return false;
 		}
 	}
-	return sscanf(p + 1, "%llu", ticks) == 1;
+	errno = 0;
+	*ticks = strtoull(p + 1, &end, 10);
+	return !errno && end > p + 1;
 }
 
 int64_t fm_wall_ms(void)

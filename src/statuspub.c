@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,16 +75,63 @@ static int open_dir(const char *dir, char *err, size_t errlen)
 	return -1;
 }
 
-// The group of the file: adm when root and the group exists, so that
-// adm's members may read it; else the default.
-static gid_t file_group(void)
+// The gid of a line of /etc/group naming adm, or -1.
+static gid_t adm_line(const char *line)
 {
-	struct group *gr;
+	const char *p = strncmp(line, "adm:", 4) == 0 ? strchr(line + 4, ':') :
+		NULL;
+	char *end;
+	unsigned long gid;
 
-	if (geteuid() != 0 || !(gr = getgrnam("adm"))) {
+	if (!p || p[1] < '0' || p[1] > '9') {
 		return (gid_t)-1;
 	}
-	return gr->gr_gid;
+	errno = 0;
+	gid = strtoul(p + 1, &end, 10);
+	return errno || *end != ':' || gid >= (gid_t)-1 ? (gid_t)-1 : (gid_t)gid;
+}
+
+/*
+ * The group of the file: adm when root and /etc/group has it, so that
+ * adm's members may read it; else -1, the default.  /etc/group is read
+ * directly: adm is a static group of the base system, and asking NSS
+ * for it would load and initialise its machinery (some 60 kB of memory
+ * for as long as flagman runs) for one line.
+ */
+static gid_t file_group(void)
+{
+	char buf[512], *line, *nl;
+	size_t len = 0;
+	bool skip = false; // the rest of a line too long for buf
+	gid_t gid = (gid_t)-1;
+	ssize_t n = 1;
+	int fd = geteuid() == 0 ? open("/etc/group", O_RDONLY | O_CLOEXEC) : -1;
+
+	while (fd >= 0 && gid == (gid_t)-1 && n > 0) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		len += n > 0 ? (size_t)n : 0;
+		buf[len] = '\0';
+		for (line = buf; (nl = strchr(line, '\n')) ||
+				(n <= 0 && *line); line = nl ? nl + 1 : line + strlen(line)) {
+			if (nl) {
+				*nl = '\0';
+			}
+			if (!skip && gid == (gid_t)-1) {
+				gid = adm_line(line);
+			}
+			skip = false;
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		if (len == sizeof(buf) - 1) {
+			skip = true;
+			len = 0;
+		}
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return gid;
 }
 
 static void on_timer(void *owner);
