@@ -41,13 +41,10 @@ struct fm_source {
 	struct fm_source *next; /* time: in the armed list; child: in the list */
 };
 
+/* A signal's place in the FIFO: its arrivals merged while it waits. */
 struct arrival {
 	bool pending;
-	unsigned merged;
-	pid_t pid;
-	uid_t uid;
-	bool has_value;
-	int value;
+	struct fm_arrival a;
 };
 
 /* The chain under way. */
@@ -348,7 +345,7 @@ static void end_chain(struct fm_loop *loop, const char *outcome)
 }
 
 static void start_chain(struct fm_loop *loop, int signo,
-	const struct arrival *arr)
+	const struct fm_arrival *arr)
 {
 	struct chain *c = &loop->chain;
 	const char *name = fm_signal_name(signo, c->signame);
@@ -449,14 +446,14 @@ static void quit(struct fm_loop *loop, int status)
 // Starts the chain of the next signal waiting, if any; false if none.
 static bool next_arrival(struct fm_loop *loop)
 {
-	struct arrival arr;
+	struct fm_arrival arr;
 	int signo;
 
 	if (loop->len == 0) {
 		return false;
 	}
 	signo = pop(loop);
-	arr = loop->sig[signo];
+	arr = loop->sig[signo].a;
 	loop->sig[signo].pending = false;
 	if (open_count(loop, signo)) {
 		start_chain(loop, signo, &arr);
@@ -575,15 +572,11 @@ static void queue_arrival(struct fm_loop *loop, int signo,
 		return;
 	}
 	if (arr->pending) {
-		arr->merged += in->merged;
+		fm_arrival_merge(&arr->a, in);
 	} else {
-		*arr = (struct arrival){ .pending = true, .merged = in->merged };
+		*arr = (struct arrival){ .pending = true, .a = *in };
 		push(loop, signo);
 	}
-	arr->pid = in->pid;
-	arr->uid = in->uid;
-	arr->has_value = in->has_value;
-	arr->value = in->value;
 }
 
 void fm_loop_release(struct fm_loop *loop, int signo,

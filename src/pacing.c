@@ -125,6 +125,14 @@ static void on_timer(void *owner)
 	rearm(pacing);
 }
 
+void fm_arrival_merge(struct fm_arrival *into, const struct fm_arrival *in)
+{
+	unsigned merged = into->merged + in->merged;
+
+	*into = *in;
+	into->merged = merged;
+}
+
 struct fm_pacing *fm_pacing_create(struct fm_loop *loop)
 {
 	struct fm_pacing *pacing = calloc(1, sizeof(*pacing));
@@ -169,11 +177,7 @@ bool fm_pacing_take(struct fm_pacing *pacing, int signo,
 		return false;
 	}
 	if (w->waiting) {
-		w->arr.merged += arr->merged;
-		w->arr.pid = arr->pid;
-		w->arr.uid = arr->uid;
-		w->arr.has_value = arr->has_value;
-		w->arr.value = arr->value;
+		fm_arrival_merge(&w->arr, arr);
 	} else {
 		w->arr = *arr;
 	}

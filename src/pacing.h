@@ -62,6 +62,10 @@ struct fm_arrival {
 	int value;
 };
 
+/* Merges in into into: the counts add up, the latest sender and value
+ * win. */
+void fm_arrival_merge(struct fm_arrival *into, const struct fm_arrival *in);
+
 struct fm_loop;
 struct fm_pacing;
 
