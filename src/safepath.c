@@ -424,3 +424,92 @@ bool fm_safe_fd_chain(int fd, char *err, size_t errlen)
 	fm_safe_finish(&s);
 	return ok;
 }
+
+/* ---- directories flagman writes into ---- */
+
+// Is something wrong with the directory st (at path)?  Then true, with
+// the message in err.
+static bool own_dir_problem(const struct fm_safe *s, const struct stat *st,
+	const char *path, char *err, size_t errlen)
+{
+	char who[32];
+	uid_t ctl;
+
+	if (!S_ISDIR(st->st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", path);
+	} else if (st->st_uid != geteuid() || (st->st_mode & (S_IWGRP |
+			S_IWOTH))) {
+		snprintf(err, errlen, "refusing %s: owned by uid %u with mode %04o "
+			"(must be owned by uid %u, flagman's user, and not writable "
+			"by group or others: chown %u %s and chmod go-w %s)", path,
+			(unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+			(unsigned)geteuid(), (unsigned)geteuid(), path, path);
+	} else if ((ctl = fm_safe_slot(s, st)) != 0) {
+		snprintf(err, errlen, "refusing %s: %s can replace it; every "
+			"directory on its path must be owned by root (or flagman's "
+			"user) and not writable by group or others", path,
+			fm_safe_who(ctl, who, sizeof(who)));
+	} else {
+		return false;
+	}
+	return true;
+}
+
+// Opens the directory s names, creating it if asked (see fm_safe_own_dir).
+static int open_own_dir(struct fm_safe *s, const char *path, bool create,
+	char *err, size_t errlen)
+{
+	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	bool made = false;
+	struct stat st;
+	int fd = openat(s->dirfd, s->name, flags);
+
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(s->dirfd, s->name, 0755) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", path,
+				strerror(errno));
+			return -EPERM;
+		}
+		made = true;
+		fd = openat(s->dirfd, s->name, flags);
+	}
+	if (fd < 0 && errno == ENOENT && !create) {
+		// What would be created: is the directory above fit for it?
+		st = (struct stat){ .st_mode = S_IFDIR | 0755, .st_uid = geteuid(),
+			.st_gid = getegid() };
+		return own_dir_problem(s, &st, path, err, errlen) ? -EPERM :
+			-ENOENT;
+	}
+	if (fd < 0) {
+		int r = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return r == -ENOTDIR || r == -ELOOP ? -EPERM : r;
+	}
+	// 0755 whatever the umask: the runtime directory is read by adm.
+	if ((made && fchmod(fd, 0755) < 0) || fstat(fd, &st) < 0 ||
+			own_dir_problem(s, &st, path, err, errlen)) {
+		if (err[0] == '\0') {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		}
+		close(fd);
+		if (made) {
+			unlinkat(s->dirfd, s->name, AT_REMOVEDIR);
+		}
+		return -EPERM;
+	}
+	return fd;
+}
+
+int fm_safe_own_dir(const char *path, bool create, char *err, size_t errlen)
+{
+	struct fm_safe s;
+	int r;
+
+	err[0] = '\0';
+	r = fm_safe_walk(path, true, &s, err, errlen);
+	if (r >= 0) {
+		r = open_own_dir(&s, path, create, err, errlen);
+		fm_safe_finish(&s);
+	}
+	return r;
+}

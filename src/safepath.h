@@ -69,4 +69,16 @@ bool fm_safe_trusted(const struct fm_safe *s, const struct stat *st,
  */
 bool fm_safe_fd_chain(int fd, char *err, size_t errlen);
 
+/*
+ * Opens the directory at path that flagman writes into (its state or its
+ * runtime directory), created with mode 0755 when create is set and it is
+ * missing.  It must be owned by flagman's user and not writable by group
+ * or others, and no other user may be able to replace it (every directory
+ * on its path is walked as by fm_safe_walk).  A descriptor, or a negative
+ * errno with a message in err that says what to do; -ENOENT with err
+ * empty when it is missing, create is not set, and the directories above
+ * would do for it.
+ */
+int fm_safe_own_dir(const char *path, bool create, char *err, size_t errlen);
+
 #endif

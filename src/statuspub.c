@@ -34,47 +34,6 @@ struct fm_status_pub {
 	bool failing;            /* the last write failed (and said so) */
 };
 
-// Creates dir if missing (in a safe parent), opens it and checks that only
-// flagman's user can change it.  The descriptor, or -1 with err set.
-static int open_dir(const char *dir, char *err, size_t errlen)
-{
-	char who[32];
-	struct fm_safe s;
-	struct stat st;
-	bool made;
-	int fd;
-
-	if (fm_safe_walk(dir, false, &s, err, errlen) < 0) {
-		return -1;
-	}
-	made = mkdirat(s.dirfd, s.name, 0755) == 0;
-	fd = openat(s.dirfd, s.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-	} else if (made && fchmod(fd, 0755) < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-	} else if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(err, errlen, "%s is owned by uid %u with mode %04o (it "
-			"must be owned by uid %u and not writable by group or others)",
-			dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
-			(unsigned)geteuid());
-	} else if (fm_safe_slot(&s, &st) != 0) {
-		snprintf(err, errlen, "%s can be replaced by %s (its parent %s "
-			"has mode %04o)", dir, fm_safe_who(fm_safe_slot(&s, &st), who,
-			sizeof(who)), s.path[0] ? s.path : "/",
-			(unsigned)(s.dir.st_mode & 07777));
-	} else {
-		fm_safe_finish(&s);
-		return fd;
-	}
-	if (fd >= 0) {
-		close(fd);
-	}
-	fm_safe_finish(&s);
-	return -1;
-}
-
 // The gid of a line of /etc/group naming adm, or -1.
 static gid_t adm_line(const char *line)
 {
@@ -141,7 +100,7 @@ struct fm_status_pub *fm_status_pub_create(struct fm_loop *loop,
 {
 	struct fm_status_pub *pub = calloc(1, sizeof(*pub));
 	const char *why = NULL;
-	char err[2 * PATH_MAX + 200];
+	char err[3 * PATH_MAX];
 
 	if (!pub || !(pub->timer = fm_loop_add_time(loop, on_timer, pub))) {
 		fm_log(FM_LOG_ERROR, NULL, NULL, "out of memory");
@@ -158,7 +117,8 @@ struct fm_status_pub *fm_status_pub_create(struct fm_loop *loop,
 			why ? why : "the configuration file's path is too long");
 		goto fail;
 	}
-	if ((pub->dirfd = open_dir(pub->dir, err, sizeof(err))) < 0) {
+	pub->dirfd = fm_safe_own_dir(pub->dir, true, err, sizeof(err));
+	if (pub->dirfd < 0) {
 		fm_log(FM_LOG_WARNING, NULL, NULL, "no status file: %s", err);
 		goto fail;
 	}

@@ -490,9 +490,11 @@ static void test_unsafe_dir(void **state)
 	(void)state;
 	assert_int_equal(mkdir(rt, 0755), 0);
 	assert_int_equal(chmod(rt, 0777), 0);
-	expect_refused(tp_fmt("%s is owned by uid %u with mode 0777 (it must be "
-		"owned by uid %u and not writable by group or others)", rt,
-		(unsigned)geteuid(), (unsigned)geteuid()));
+	expect_refused(tp_fmt("refusing %s: owned by uid %u with mode 0777 "
+		"(must be owned by uid %u, flagman's user, and not writable by "
+		"group or others: chown %u %s and chmod go-w %s)", rt,
+		(unsigned)geteuid(), (unsigned)geteuid(), (unsigned)geteuid(), rt,
+		rt));
 }
 
 // A storm of 2000 signals: at most one rewrite per 250 ms (+2), and the
@@ -589,8 +591,9 @@ static void test_root_foreign_dir(void **state)
 	(void)state;
 	assert_int_equal(mkdir(rt, 0755), 0);
 	assert_int_equal(chown(rt, 65534, 65534), 0);
-	expect_refused(tp_fmt("%s is owned by uid 65534 with mode 0755 (it must "
-		"be owned by uid 0 and not writable by group or others)", rt));
+	expect_refused(tp_fmt("refusing %s: owned by uid 65534 with mode 0755 "
+		"(must be owned by uid 0, flagman's user, and not writable by group "
+		"or others: chown 0 %s and chmod go-w %s)", rt, rt, rt));
 }
 
 int main(void)
