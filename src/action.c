@@ -190,11 +190,13 @@ void fm_action_complete(struct fm_action *a)
 	}
 }
 
-void fm_action_retire_closing(struct fm_action *a)
+bool fm_action_retire_closing(struct fm_action *a)
 {
-	if (a->phase == FM_ACTION_CLOSING) {
-		retire(a);
+	if (a->phase != FM_ACTION_CLOSING) {
+		return false;
 	}
+	retire(a);
+	return true;
 }
 
 void fm_action_tear_down(struct fm_action *a)

@@ -62,8 +62,8 @@ void fm_action_start(struct fm_action *a, const struct fm_run *run,
 void fm_action_stop(struct fm_action *a, bool force);
 /* DONE to IDLE, or, when it was asked to close, to CLOSED. */
 void fm_action_complete(struct fm_action *a);
-/* CLOSING to CLOSED; a no-op in any other state. */
-void fm_action_retire_closing(struct fm_action *a);
+/* CLOSING to CLOSED (true); a no-op in any other state (false). */
+bool fm_action_retire_closing(struct fm_action *a);
 /* To CLOSED, calling tear_down if it was set up; frees its sources. */
 void fm_action_tear_down(struct fm_action *a);
 /* Frees the instance (tear it down first); NULL is a no-op. */

@@ -415,8 +415,7 @@ static void complete(struct fm_loop *loop)
 static void retire_closed(struct fm_loop *loop)
 {
 	for (size_t i = 0; i < loop->set.n; i++) {
-		if (loop->set.v[i]->phase == FM_ACTION_CLOSING) {
-			fm_action_retire_closing(loop->set.v[i]);
+		if (fm_action_retire_closing(loop->set.v[i])) {
 			fm_status_pub_changed(loop->pub);
 		}
 	}
